@@ -1,0 +1,36 @@
+# Every target runs inside .venv, created by `make install` (idempotent).
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PY := .venv/bin/python
+ARGS ?=
+
+.PHONY: install run test lint format bench call
+
+install: .venv/.installed
+
+$(UV):
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+
+.venv/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+run: install
+	$(PY) runner.py --transport twilio $(ARGS)
+
+call: install
+	$(PY) -m sim.phone --url ws://127.0.0.1:8765/ws --say sim/audio/caller_order_status.wav --silence 3 --record bot_reply.wav
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format: install
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .
+
+test: lint
+	$(PY) -m pytest -q
+
+bench: install
+	$(PY) -m bench $(ARGS)

@@ -1,0 +1,184 @@
+"""One call, whatever the transport: build the pipeline, greet, run until either side ends,
+write the call record. An exception here ends this call only."""
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
+from loguru import logger
+from pipecat.frames.frames import EndWorkerFrame, ErrorFrame, LLMRunFrame
+from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.processors.aggregators.llm_response_universal import LLMContextAggregatorPair
+from pipecat.transports.base_transport import BaseTransport
+from pipecat.workers.runner import WorkerRunner
+
+from bot.call_record import CallRecord, append_record, utc_now_iso
+from bot.call_recorder import CallRecorder
+from bot.caller_info import CallerInfo
+from bot.pricing import PriceTable
+from bot.profiles import Profile
+from bot.turn_latency import TurnLatencyObserver
+from pipelines.composer import PipelineSlots, compose_pipeline
+from pipelines.media_stream_guard import GuardedSerializer
+from pipelines.realtime_service import create_realtime_service
+
+# The emulator keys on this marker to voice the greeting verbatim; the real model reads it
+# as an instruction. One convention, shared with sim/realtime.
+GREETING_MARKER = "Say exactly:"
+
+
+@dataclass(frozen=True)
+class RealtimeEndpoint:
+    url: str
+    api_key: str
+    emulated: bool = False
+
+
+@dataclass
+class CallSpec:
+    """Everything that makes this call different from the next one."""
+
+    call_id: str
+    transport_name: str
+    caller: CallerInfo
+    profile: Profile
+    company_name: str
+    realtime: RealtimeEndpoint
+    records_dir: Path
+    prices: PriceTable | None = None
+    audio_sample_rate: int = 8000
+
+
+def greeting_message(greeting: str) -> dict:
+    return {
+        "role": "developer",
+        "content": f'The call has just connected. Greet the caller. {GREETING_MARKER} "{greeting}"',
+    }
+
+
+class Call:
+    """Runs one call's pipeline to its end and leaves a CallRecord behind."""
+
+    def __init__(
+        self,
+        spec: CallSpec,
+        transport: BaseTransport,
+        slots: PipelineSlots | None = None,
+        line_guard: GuardedSerializer | None = None,
+    ):
+        self.spec = spec
+        self._transport = transport
+        self._line_guard = line_guard
+        self._end_reason: str | None = None
+        self._llm = create_realtime_service(
+            spec.profile,
+            api_key=spec.realtime.api_key,
+            company_name=spec.company_name,
+            base_url=spec.realtime.url,
+        )
+        greeting = spec.profile.render_greeting(spec.caller, spec.company_name)
+        self._aggregators = LLMContextAggregatorPair(
+            LLMContext(messages=[greeting_message(greeting)])
+        )
+        pipeline = compose_pipeline(
+            transport=transport,
+            llm=self._llm,
+            aggregators=self._aggregators,
+            slots=slots or PipelineSlots(),
+        )
+        self.recorder = CallRecorder(self._new_record(), prices=spec.prices)
+        self.recorder.attach(self._aggregators)
+        latency = TurnLatencyObserver(
+            on_greeting=self.recorder.on_greeting_latency, on_turn=self.recorder.on_turn_latency
+        )
+        self._worker = PipelineWorker(
+            pipeline,
+            params=PipelineParams(
+                audio_in_sample_rate=spec.audio_sample_rate,
+                audio_out_sample_rate=spec.audio_sample_rate,
+                enable_metrics=True,
+                enable_usage_metrics=True,
+            ),
+            observers=[latency, self.recorder],
+            enable_rtvi=False,
+            name=f"call-{spec.call_id}",
+        )
+        self._wire_events()
+
+    def _new_record(self) -> CallRecord:
+        spec = self.spec
+        return CallRecord(
+            call_id=spec.call_id,
+            transport=spec.transport_name,
+            profile=spec.profile.name,
+            model=spec.profile.model,
+            caller_number=spec.caller.number,
+            caller_name=spec.caller.name,
+            called_number=spec.caller.called_number,
+            started_at=utc_now_iso(),
+        )
+
+    def _wire_events(self) -> None:
+        transport, worker = self._transport, self._worker
+
+        @transport.event_handler("on_client_connected")
+        async def on_connected(_transport, _client):
+            await worker.queue_frames([LLMRunFrame()])
+
+        @transport.event_handler("on_client_disconnected")
+        async def on_disconnected(_transport, _client):
+            await self.end(self._disconnect_reason(), cancel=True)
+
+        @worker.event_handler("on_pipeline_error")
+        async def on_error(_worker, frame: ErrorFrame):
+            self.recorder.add_error(frame.error)
+            if frame.processor is self._llm:
+                # Pipecat's Realtime service stops reading after an error event, so nothing
+                # more would ever be said: end the call now and say why, in one line.
+                logger.error(
+                    f"call {self.spec.call_id}: Realtime error, ending call: {frame.error}"
+                )
+                await self.end(f"realtime error: {frame.error}"[:200], cancel=True)
+
+    def _disconnect_reason(self) -> str:
+        violation = self._line_guard.violation if self._line_guard else None
+        return f"protocol error: {violation}" if violation else "caller hung up"
+
+    async def end(self, reason: str, *, cancel: bool = False) -> None:
+        """End the call once; `cancel` drops queued audio (the line is already gone)."""
+        if self._end_reason is not None:
+            return
+        self._end_reason = reason
+        logger.info(f"call {self.spec.call_id}: ending ({reason})")
+        if cancel:
+            await self._worker.cancel(reason=reason)
+        else:
+            await self._worker.queue_frame(EndWorkerFrame(reason=reason))
+
+    async def run(self) -> CallRecord:
+        spec = self.spec
+        realtime = "emulator" if spec.realtime.emulated else spec.realtime.url
+        logger.info(
+            f"call {spec.call_id}: start transport={spec.transport_name} "
+            f"profile={spec.profile.name} realtime={realtime}"
+        )
+        runner = WorkerRunner(handle_sigint=False)
+        try:
+            await runner.add_workers(self._worker)
+            await runner.run()
+        except asyncio.CancelledError:
+            self._end_reason = self._end_reason or "server shutting down"
+            raise
+        except Exception as e:
+            logger.exception(f"call {spec.call_id}: failed: {e}")
+            self.recorder.add_error(f"{type(e).__name__}: {e}")
+            self._end_reason = self._end_reason or f"internal error: {type(e).__name__}"
+        finally:
+            record = self.recorder.finish(self._end_reason or "pipeline finished")
+            path = append_record(record, spec.records_dir)
+            logger.info(
+                f"call {spec.call_id}: ended ({record.end_reason}) after {record.duration_s}s, "
+                f"record → {path}"
+            )
+        return record

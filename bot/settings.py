@@ -1,0 +1,158 @@
+"""Process settings read from the environment and an optional ``.env`` file.
+
+Environment variables win over ``.env``; both use the upper-case field name
+(``OPENAI_API_KEY``, ``BOT_PROFILE`` ...). Build settings with :func:`load_settings`, which
+turns validation failures into a one-line :class:`ConfigError` naming the variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from loguru import logger
+from pydantic import SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.config_errors import ConfigError
+
+
+def _require_scheme(value: str | None, schemes: tuple[str, ...]) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.netloc:
+        # The value itself is deliberately not echoed: URLs can carry tokens in the query.
+        allowed = " or ".join(f"{s}://" for s in schemes)
+        raise ValueError(f"must be an absolute URL starting with {allowed}")
+    return value
+
+
+class Settings(BaseSettings):
+    """All process-wide settings. Secrets are ``SecretStr`` so they never show in reprs."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        # A copied .env.example leaves `KEY=` lines; treat them as unset, not as "".
+        env_ignore_empty=True,
+    )
+
+    # OpenAI
+    openai_api_key: SecretStr | None = None
+    openai_realtime_url: str = "wss://api.openai.com/v1/realtime"
+
+    # Bot
+    bot_profile: str = "default"
+    company_name: str = "Acme"
+    records_dir: Path = Path("records")
+    public_url: str | None = None
+    log_level: str = "INFO"
+    prices_file: Path | None = None
+
+    # Twilio
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_api_base_url: str | None = None
+
+    # Telnyx
+    telnyx_api_key: SecretStr | None = None
+    telnyx_public_key: str | None = None
+
+    # Plivo
+    plivo_auth_id: str | None = None
+    plivo_auth_token: SecretStr | None = None
+
+    # Exotel
+    exotel_api_key: str | None = None
+    exotel_api_token: SecretStr | None = None
+
+    # LiveKit
+    livekit_url: str | None = None
+    livekit_api_key: str | None = None
+    livekit_api_secret: SecretStr | None = None
+    livekit_token: SecretStr | None = None
+
+    @field_validator("openai_realtime_url")
+    @classmethod
+    def _check_realtime_url(cls, value: str) -> str:
+        return str(_require_scheme(value, ("ws", "wss"))).rstrip("/")
+
+    @field_validator("public_url", "twilio_api_base_url")
+    @classmethod
+    def _check_http_url(cls, value: str | None) -> str | None:
+        checked = _require_scheme(value, ("https", "http"))
+        # Stored without a trailing slash so callers can append "/path" safely.
+        return checked.rstrip("/") if checked else checked
+
+    @field_validator("livekit_url")
+    @classmethod
+    def _check_livekit_url(cls, value: str | None) -> str | None:
+        return _require_scheme(value, ("wss", "ws", "https", "http"))
+
+    @field_validator("bot_profile", "company_name")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        try:
+            logger.level(level)
+        except ValueError:
+            known = "TRACE, DEBUG, INFO, SUCCESS, WARNING, ERROR, CRITICAL"
+            raise ValueError(f"unknown log level {value.strip()!r}; use one of {known}") from None
+        return level
+
+    @field_validator("prices_file")
+    @classmethod
+    def _check_prices_file(cls, value: Path | None) -> Path | None:
+        # Fail at start-up rather than at the end of the first call when costs are computed.
+        if value is not None and not value.is_file():
+            raise ValueError(f"file not found: {value}")
+        return value
+
+    def secret_values(self) -> list[str]:
+        """All non-empty secret strings, e.g. to redact them from logs."""
+        secrets: list[str] = []
+        for field_name in type(self).model_fields:
+            value = getattr(self, field_name)
+            if isinstance(value, SecretStr):
+                raw = value.get_secret_value()
+                if raw:
+                    secrets.append(raw)
+        return secrets
+
+
+def _reason(error: dict[str, Any]) -> str:
+    # Only pydantic's message is used, never error["input"], which may be a secret.
+    message = str(error.get("msg", "invalid value"))
+    return message.removeprefix("Value error, ")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from env and ``.env``; keyword overrides beat both.
+
+    Raises:
+        ConfigError: naming the environment variable (e.g. ``OPENAI_REALTIME_URL``) and the reason.
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        key = str(first["loc"][0]).upper() if first.get("loc") else "SETTINGS"
+        reason = _reason(first)
+        others = sorted({str(e["loc"][0]).upper() for e in errors[1:] if e.get("loc")} - {key})
+        if others:
+            reason += f" (also invalid: {', '.join(others)})"
+        # `from None`: the chained ValidationError would print the raw (possibly secret) input.
+        raise ConfigError(key, reason) from None

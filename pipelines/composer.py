@@ -1,0 +1,49 @@
+"""Orders one call's processors. Every transport family and every profile goes through here,
+so the data flow is written down once:
+
+    transport in → echo gate → user context → [before_llm] → Realtime → tool processors
+    → [after_llm] → transport out → assistant context
+
+Pipecat needs both context aggregators around a Realtime service: the user half turns
+`LLMRunFrame` into the context frame that makes the greeting, and the assistant half
+asks for the reply after a tool result.
+"""
+
+from dataclasses import dataclass, field
+
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.processors.aggregators.llm_response_universal import LLMContextAggregatorPair
+from pipecat.processors.frame_processor import FrameProcessor
+from pipecat.transports.base_transport import BaseTransport
+
+
+@dataclass
+class PipelineSlots:
+    """The places a call's own processors go. Empty slots cost nothing."""
+
+    echo_gate: list[FrameProcessor] = field(default_factory=list)
+    before_llm: list[FrameProcessor] = field(default_factory=list)
+    tool_processors: list[FrameProcessor] = field(default_factory=list)
+    after_llm: list[FrameProcessor] = field(default_factory=list)
+
+
+def compose_pipeline(
+    *,
+    transport: BaseTransport,
+    llm: FrameProcessor,
+    aggregators: LLMContextAggregatorPair,
+    slots: PipelineSlots,
+) -> Pipeline:
+    return Pipeline(
+        [
+            transport.input(),
+            *slots.echo_gate,
+            aggregators.user(),
+            *slots.before_llm,
+            llm,
+            *slots.tool_processors,
+            *slots.after_llm,
+            transport.output(),
+            aggregators.assistant(),
+        ]
+    )

@@ -1,0 +1,118 @@
+"""Command line: one flag picks the transport, the rest is profile and environment.
+
+python runner.py --transport twilio [--profile default] [--host 0.0.0.0] [--port 8765]
+                 [--realtime-url wss://...] [--offline]
+"""
+
+import argparse
+import asyncio
+import sys
+
+import uvicorn
+from loguru import logger
+
+from bot.call import RealtimeEndpoint
+from bot.config_errors import ConfigError
+from bot.pricing import load_price_table
+from bot.profiles import load_profile
+from bot.settings import Settings, load_settings
+from bot.telephony_server import TelephonyConfig, TelephonyServer
+from pipelines.telephony_transport import TELEPHONY_PROVIDERS
+
+DEFAULT_PORT = 8765
+EMULATOR_API_KEY = "sk-emulator-local"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="runner.py", description="OpenAI Realtime voice bot on phone lines."
+    )
+    parser.add_argument(
+        "--transport", required=True, choices=TELEPHONY_PROVIDERS, help="line type to serve"
+    )
+    parser.add_argument("--profile", help="profile name in bot/profiles/ or a YAML path")
+    parser.add_argument("--host", default="0.0.0.0", help="bind address (default 0.0.0.0)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="HTTP/WS port")
+    parser.add_argument(
+        "--realtime-url", help="Realtime API base WebSocket URL (env OPENAI_REALTIME_URL)"
+    )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="use the bundled Realtime emulator even if OPENAI_API_KEY is set",
+    )
+    return parser
+
+
+def configure_logging(level: str) -> None:
+    logger.remove()
+    logger.add(sys.stderr, level=level.upper())
+
+
+def _say_offline_loudly(reason: str, port: int) -> None:
+    bar = "=" * 72
+    logger.warning(
+        f"\n{bar}\n  OFFLINE: {reason}.\n  Calls are answered by the bundled Realtime emulator "
+        f"(sim/realtime), not OpenAI.\n  Place a simulated call and save the bot's reply:\n"
+        f"    .venv/bin/python -m sim.phone --url ws://127.0.0.1:{port}/ws "
+        f"--say sim/audio/caller_order_status.wav --silence 3 --record bot_reply.wav\n{bar}"
+    )
+
+
+async def serve_telephony(args: argparse.Namespace, settings: Settings) -> None:
+    profile = load_profile(args.profile or settings.bot_profile)
+    prices = load_price_table(settings.prices_file)
+    emulator = None
+    api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    if args.offline or not api_key:
+        from sim.realtime import EmulatorConfig, RealtimeEmulator
+
+        emulator = RealtimeEmulator(EmulatorConfig())
+        await emulator.start(host="127.0.0.1", port=0)
+        realtime = RealtimeEndpoint(url=emulator.url, api_key=EMULATOR_API_KEY, emulated=True)
+        _say_offline_loudly("--offline given" if args.offline else "no OPENAI_API_KEY", args.port)
+    else:
+        url = args.realtime_url or settings.openai_realtime_url
+        realtime = RealtimeEndpoint(url=url, api_key=api_key)
+    server = TelephonyServer(
+        TelephonyConfig(
+            provider=args.transport,
+            profile=profile,
+            settings=settings,
+            realtime=realtime,
+            prices=prices,
+        )
+    )
+    logger.info(
+        f"serving {args.transport} on http://{args.host}:{args.port} "
+        f"(POST / webhook, WS /ws media, GET /health), profile {profile.name}"
+    )
+    http = uvicorn.Server(
+        uvicorn.Config(
+            server.app, host=args.host, port=args.port, log_level="warning", lifespan="off"
+        )
+    )
+    try:
+        await http.serve()
+    finally:
+        if emulator is not None:
+            await emulator.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        overrides = {"openai_realtime_url": args.realtime_url} if args.realtime_url else {}
+        settings = load_settings(**overrides)
+        configure_logging(settings.log_level)
+        asyncio.run(serve_telephony(args, settings))
+    except ConfigError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

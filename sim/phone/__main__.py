@@ -1,0 +1,5 @@
+import sys
+
+from sim.phone.cli import main
+
+sys.exit(main())
