@@ -1,6 +1,10 @@
 # Every target runs inside .venv, created by `make install` (idempotent).
 SHELL := /bin/bash
-UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv on PATH if there is one; otherwise the one `make install` puts into python3's packages.
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := python3 -m uv
+endif
 PY := .venv/bin/python
 ARGS ?=
 
@@ -8,10 +12,8 @@ ARGS ?=
 
 install: .venv/.installed
 
-$(UV):
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
-
-.venv/.installed: pyproject.toml uv.lock | $(UV)
+.venv/.installed: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen
 	@touch $@
 

@@ -5,9 +5,9 @@ import asyncio
 
 import pytest
 
+from sim.bot_process import run_bot
 from sim.phone import Hangup, PhoneCaller, Say, Silence
 from sim.realtime import EmulatorConfig, RealtimeEmulator
-from tests.bot_process import run_bot
 
 ORDER = "sim/audio/caller_order_status.wav"
 THANKS = "sim/audio/caller_thanks.wav"
@@ -17,6 +17,8 @@ THANKS = "sim/audio/caller_thanks.wav"
 async def emulator():
     async with RealtimeEmulator(EmulatorConfig()) as emu:
         yield emu
+        # Strict mode validated every event the bot received against the openai types.
+        assert not [e for s in emu.sessions for e in s.conformance_errors]
 
 
 def two_turn_call(url: str, provider: str, **kwargs) -> PhoneCaller:
@@ -30,7 +32,7 @@ def two_turn_call(url: str, provider: str, **kwargs) -> PhoneCaller:
     )
 
 
-@pytest.mark.parametrize("provider", ["twilio", "telnyx", "plivo"])
+@pytest.mark.parametrize("provider", ["twilio", "telnyx", "plivo", "exotel"])
 async def test_two_turn_call_is_answered_and_recorded(emulator, tmp_path, provider):
     async with run_bot(tmp_path, "--transport", provider, "--realtime-url", emulator.url) as bot:
         result = await two_turn_call(bot.ws_url, provider).run()
@@ -44,10 +46,12 @@ async def test_two_turn_call_is_answered_and_recorded(emulator, tmp_path, provid
 
         [record] = await bot.wait_for_records(1)
     assert record["transport"] == provider
+    assert record["caller_number"] == ("" if provider == "plivo" else "+15551230000")
     assert record["end_reason"] == "caller hung up"
     said_by_bot = [t["text"] for t in record["transcript"] if t["role"] == "bot"]
     said_by_caller = [t["text"] for t in record["transcript"] if t["role"] == "caller"]
-    assert said_by_bot[0].startswith("Hello"), said_by_bot
+    # Only Twilio's stream carries the caller's name (as a TwiML <Parameter>).
+    assert said_by_bot[0].startswith("Hello Ada" if provider == "twilio" else "Hello"), said_by_bot
     assert "Acme" in said_by_bot[0]
     assert len(said_by_bot) == 3
     assert said_by_caller == [

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot_process import REPO, bot_env
+from sim.bot_process import REPO, bot_env
 
 DEFAULT_PROFILE = (REPO / "bot/profiles/default.yaml").read_text()
 

@@ -46,7 +46,7 @@ class PhoneCaller:
         caller_name: str | None = None,
         called_number: str = "+15559870000",
         custom_parameters: dict[str, str] | None = None,
-        wait_for_greeting_s: float | None = 5.0,
+        wait_for_greeting_s: float | None = 10.0,
         echo: EchoPath | None = None,
         record_path: str | Path | None = None,
         extra_headers: dict[str, str] | None = None,

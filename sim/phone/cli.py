@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--record", default=None, metavar="OUT.wav")
     p.add_argument("--echo-delay-ms", type=float, default=None)
     p.add_argument("--echo-gain-db", type=float, default=-12.0)
-    p.add_argument("--wait-greeting", type=float, default=5.0, metavar="S")
+    p.add_argument("--wait-greeting", type=float, default=10.0, metavar="S")
     p.add_argument("--connect-timeout", type=float, default=5.0, metavar="S")
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(steps=[])

@@ -1,4 +1,4 @@
-"""Start the real runner.py as a subprocess for end-to-end tests."""
+"""Start the real runner.py as a subprocess: end-to-end tests, benchmarks and users' CI."""
 
 import asyncio
 import os

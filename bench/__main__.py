@@ -1,0 +1,10 @@
+"""`make bench`: every benchmark, each printing JSON lines."""
+
+import asyncio
+import json
+
+from bench.load import main as load_main
+
+if __name__ == "__main__":
+    for row in asyncio.run(load_main([1, 10, 20], "twilio")):
+        print(json.dumps({"bench": "load", **row}))
