@@ -11,7 +11,7 @@ from openai.types.realtime import RealtimeServerEvent
 from pipecat.services.openai.realtime import events as pc_events
 from pydantic import BaseModel, TypeAdapter
 
-from sim.realtime import EmulatorConfig, RealtimeEmulator, ScriptedFunctionCall
+from sim.realtime import ScriptedFunctionCall
 from sim.realtime.client import RealtimeClient, clip_samples, silence
 from sim.realtime.clips import manifest
 
@@ -42,23 +42,6 @@ def assert_conforming(events: list[dict]) -> None:
             extras -= SESSION_EXTRAS
         assert not extras, (event["type"], extras)
         pc_events.parse_server_event(json.dumps(event))
-
-
-@pytest.fixture
-async def make_emu():
-    started: list[RealtimeEmulator] = []
-
-    async def _make(**kwargs) -> RealtimeEmulator:
-        kwargs.setdefault("stream_speed", 40.0)
-        emu = RealtimeEmulator(EmulatorConfig(**kwargs))
-        await emu.start(host="127.0.0.1", port=0)
-        started.append(emu)
-        return emu
-
-    yield _make
-    for emu in started:
-        assert all(not s.conformance_errors for s in emu.sessions)
-        await emu.stop()
 
 
 def _audio_ms(deltas: list[dict], bytes_per_ms: int = 48) -> int:

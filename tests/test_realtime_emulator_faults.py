@@ -15,30 +15,13 @@ from pipecat.adapters.llm.services.open_ai_realtime_adapter import OpenAIRealtim
 from pipecat.services.openai.realtime import events as pc_events
 from websockets.exceptions import ConnectionClosed
 
-from sim.realtime import EmulatorConfig, Faults, RealtimeEmulator
+from sim.realtime import Faults, RealtimeEmulator
 from sim.realtime.client import RealtimeClient, clip_samples, silence
 from sim.realtime.clips import manifest
 from tests.test_realtime_emulator import assert_conforming
 
 CALLER = "caller_thanks.wav"
 PCMU = {"type": "audio/pcmu"}
-
-
-@pytest.fixture
-async def make_emu():
-    started: list[RealtimeEmulator] = []
-
-    async def _make(**kwargs) -> RealtimeEmulator:
-        kwargs.setdefault("stream_speed", 40.0)
-        emu = RealtimeEmulator(EmulatorConfig(**kwargs))
-        await emu.start(host="127.0.0.1", port=0)
-        started.append(emu)
-        return emu
-
-    yield _make
-    for emu in started:
-        assert all(not s.conformance_errors for s in emu.sessions)
-        await emu.stop()
 
 
 async def _ready(emu: RealtimeEmulator, turn_detection: dict | None, **audio) -> RealtimeClient:
