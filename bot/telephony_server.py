@@ -102,8 +102,12 @@ class TelephonyServer:
             detected, call_data = await asyncio.wait_for(
                 parse_telephony_websocket(websocket), HANDSHAKE_TIMEOUT_S
             )
-        except (TimeoutError, ValueError, Exception) as e:
-            reason = "no handshake" if isinstance(e, TimeoutError) else f"bad handshake ({e})"
+        except TimeoutError:
+            logger.warning(f"refusing a media stream: no handshake in {HANDSHAKE_TIMEOUT_S}s")
+            await self._close(websocket, CLOSE_POLICY, "no handshake")
+            return
+        except Exception as e:  # whatever the line sent, it was not a handshake
+            reason = f"bad handshake ({type(e).__name__}: {str(e)[:80]})"
             logger.warning(f"refusing a media stream: {reason}")
             await self._close(websocket, CLOSE_POLICY, reason)
             return
