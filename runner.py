@@ -18,6 +18,7 @@ from bot.profiles import load_profile
 from bot.settings import Settings, load_settings
 from bot.telephony_server import TelephonyConfig, TelephonyServer
 from pipelines.telephony_transport import TELEPHONY_PROVIDERS
+from processors.tools.toolkit import ToolKit
 
 DEFAULT_PORT = 8765
 EMULATOR_API_KEY = "sk-emulator-local"
@@ -61,6 +62,7 @@ def _say_offline_loudly(reason: str, port: int) -> None:
 
 async def serve_telephony(args: argparse.Namespace, settings: Settings) -> None:
     profile = load_profile(args.profile or settings.bot_profile)
+    toolkit = ToolKit.from_profile(profile, settings)
     prices = load_price_table(settings.prices_file)
     emulator = None
     api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
@@ -81,11 +83,13 @@ async def serve_telephony(args: argparse.Namespace, settings: Settings) -> None:
             settings=settings,
             realtime=realtime,
             prices=prices,
+            toolkit=toolkit,
         )
     )
     logger.info(
         f"serving {args.transport} on http://{args.host}:{args.port} "
-        f"(POST / webhook, WS /ws media, GET /health), profile {profile.name}"
+        f"(POST / webhook, WS /ws media, GET /health), profile {profile.name}, "
+        f"tools: {', '.join(toolkit.names) or 'none'}"
     )
     http = uvicorn.Server(
         uvicorn.Config(

@@ -19,9 +19,11 @@ from bot.caller_info import CallerInfo
 from bot.pricing import PriceTable
 from bot.profiles import Profile
 from bot.turn_latency import TurnLatencyObserver
+from pipelines.call_control import CallControl
 from pipelines.composer import PipelineSlots, compose_pipeline
 from pipelines.media_stream_guard import GuardedSerializer
 from pipelines.realtime_service import create_realtime_service
+from processors.tools.toolkit import ToolKit
 
 # The emulator keys on this marker to voice the greeting verbatim; the real model reads it
 # as an instruction. One convention, shared with sim/realtime.
@@ -48,6 +50,7 @@ class CallSpec:
     records_dir: Path
     prices: PriceTable | None = None
     audio_sample_rate: int = 8000
+    toolkit: ToolKit | None = None
 
 
 def greeting_message(greeting: str) -> dict:
@@ -66,17 +69,34 @@ class Call:
         transport: BaseTransport,
         slots: PipelineSlots | None = None,
         line_guard: GuardedSerializer | None = None,
+        call_control: CallControl | None = None,
     ):
         self.spec = spec
         self._transport = transport
         self._line_guard = line_guard
         self._end_reason: str | None = None
+        self.recorder = CallRecorder(self._new_record(), prices=spec.prices)
+        self._tools = (
+            spec.toolkit.for_call(
+                call_id=spec.call_id,
+                control=call_control,
+                end_call=self.end,
+                on_error=self.recorder.add_error,
+            )
+            if spec.toolkit and spec.toolkit.tools
+            else None
+        )
         self._llm = create_realtime_service(
             spec.profile,
             api_key=spec.realtime.api_key,
             company_name=spec.company_name,
             base_url=spec.realtime.url,
+            tools=spec.toolkit.schema() if self._tools and spec.toolkit else None,
         )
+        slots = slots or PipelineSlots()
+        if self._tools is not None:
+            self._tools.register(self._llm)
+            slots.tool_processors = [*slots.tool_processors, *self._tools.processors]
         greeting = spec.profile.render_greeting(spec.caller, spec.company_name)
         self._aggregators = LLMContextAggregatorPair(
             LLMContext(messages=[greeting_message(greeting)])
@@ -85,9 +105,8 @@ class Call:
             transport=transport,
             llm=self._llm,
             aggregators=self._aggregators,
-            slots=slots or PipelineSlots(),
+            slots=slots,
         )
-        self.recorder = CallRecorder(self._new_record(), prices=spec.prices)
         self.recorder.attach(self._aggregators)
         latency = TurnLatencyObserver(
             on_greeting=self.recorder.on_greeting_latency, on_turn=self.recorder.on_turn_latency
@@ -176,6 +195,9 @@ class Call:
             self._end_reason = self._end_reason or f"internal error: {type(e).__name__}"
         finally:
             record = self.recorder.finish(self._end_reason or "pipeline finished")
+            if self._tools is not None:
+                for failure in await self._tools.after_call(record):
+                    self.recorder.add_error(failure)
             path = append_record(record, spec.records_dir)
             logger.info(
                 f"call {spec.call_id}: ended ({record.end_reason}) after {record.duration_s}s, "

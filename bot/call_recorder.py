@@ -52,7 +52,11 @@ class CallRecorder(BaseObserver):
             for item in frame.data:
                 if isinstance(item, LLMUsageMetricsData):
                     self._add_usage(item)
-        elif isinstance(frame, FunctionCallInProgressFrame):
+        elif (
+            isinstance(frame, FunctionCallInProgressFrame)
+            # Broadcast frames are pushed both ways: record each call once.
+            and frame.tool_call_id not in self._tool_calls_by_id
+        ):
             entry = ToolCallEntry(
                 name=frame.function_name, arguments=dict(frame.arguments or {}), at=utc_now_iso()
             )

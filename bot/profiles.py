@@ -32,6 +32,7 @@ from bot.beta_keys import TTS_ONLY_VOICES, translate_beta_keys
 from bot.caller_info import CallerInfo, sanitize_number, sanitize_text
 from bot.config_errors import ConfigError
 from bot.turn_presets import PRESET_NAMES, turn_detection_for
+from processors.tools.settings import FarewellGuardSettings, ToolSettings
 
 DEFAULT_PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 GA_VOICES = (
@@ -109,6 +110,7 @@ class Profile(BaseModel):
     turn_detection: str = "natural"
     semantic_eagerness: Literal["low", "medium", "high", "auto"] = "auto"
     tools: list[str] = Field(default_factory=list)
+    tool_settings: ToolSettings = Field(default_factory=ToolSettings)
     processors: list[ProcessorSpec] = Field(default_factory=list)
     fallback_line: str = "I'm sorry, I'm having trouble right now."
 
@@ -209,10 +211,17 @@ class Profile(BaseModel):
         )
 
 
+_NESTED_MODELS: dict[tuple, type[BaseModel]] = {
+    ("processors",): ProcessorSpec,
+    ("tool_settings",): ToolSettings,
+    ("tool_settings", "farewell_guard"): FarewellGuardSettings,
+}
+
+
 def _reason(error: Mapping[str, Any]) -> str:
     loc = tuple(error.get("loc", ()))
     if error.get("type") == "extra_forbidden":
-        model = ProcessorSpec if loc[:1] == ("processors",) and len(loc) > 1 else Profile
+        model = _NESTED_MODELS.get(tuple(p for p in loc[:-1] if not isinstance(p, int)), Profile)
         return f"unknown key; valid keys: {', '.join(model.model_fields)}"
     return str(error.get("msg", "invalid value")).removeprefix("Value error, ")
 

@@ -70,6 +70,17 @@ class Settings(BaseSettings):
     exotel_api_key: str | None = None
     exotel_api_token: SecretStr | None = None
 
+    # After-call delivery (send_call_summary / request_transcript tools)
+    summary_webhook_url: str | None = None
+    summary_webhook_secret: SecretStr | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    summary_email_from: str | None = None
+    summary_email_to: str | None = None
+
     # LiveKit
     livekit_url: str | None = None
     livekit_api_key: str | None = None
@@ -81,7 +92,7 @@ class Settings(BaseSettings):
     def _check_realtime_url(cls, value: str) -> str:
         return str(_require_scheme(value, ("ws", "wss"))).rstrip("/")
 
-    @field_validator("public_url", "twilio_api_base_url")
+    @field_validator("public_url", "twilio_api_base_url", "summary_webhook_url")
     @classmethod
     def _check_http_url(cls, value: str | None) -> str | None:
         checked = _require_scheme(value, ("https", "http"))
@@ -119,6 +130,10 @@ class Settings(BaseSettings):
         if value is not None and not value.is_file():
             raise ValueError(f"file not found: {value}")
         return value
+
+    def summary_email_to_list(self) -> list[str]:
+        """SUMMARY_EMAIL_TO is comma-separated."""
+        return [a.strip() for a in (self.summary_email_to or "").split(",") if a.strip()]
 
     def secret_values(self) -> list[str]:
         """All non-empty secret strings, e.g. to redact them from logs."""

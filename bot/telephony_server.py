@@ -20,7 +20,9 @@ from bot.pricing import PriceTable
 from bot.profiles import Profile
 from bot.settings import Settings
 from bot.webhook_answers import plivo_xml, stream_url, telnyx_texml, twilio_twiml
+from pipelines.call_control import telephony_call_control
 from pipelines.telephony_transport import create_telephony_transport
+from processors.tools.toolkit import ToolKit
 
 # A line that opens /ws and says nothing must not hold a slot for long.
 HANDSHAKE_TIMEOUT_S = 10.0
@@ -37,6 +39,7 @@ class TelephonyConfig:
     settings: Settings
     realtime: RealtimeEndpoint
     prices: PriceTable | None = None
+    toolkit: ToolKit | None = None
 
 
 class TelephonyServer:
@@ -140,8 +143,10 @@ class TelephonyServer:
             realtime=config.realtime,
             records_dir=config.settings.records_dir,
             prices=config.prices,
+            toolkit=config.toolkit,
         )
-        call = Call(spec, transport, line_guard=guard)
+        control = telephony_call_control(config.provider, call_data, config.settings, guard)
+        call = Call(spec, transport, line_guard=guard, call_control=control)
         self.active_calls[call_id] = call
         try:
             await call.run()

@@ -26,7 +26,11 @@ class ScriptedFunctionCall(BaseModel):
 
     after_user_turn: int
     name: str
+    # Sent verbatim, so malformed JSON can be scripted too.
     arguments: str = "{}"
+    # False: the response to this call's function_call_output says nothing (no audio),
+    # like a model that calls hangup_call and never voices a farewell.
+    reply_after_output: bool = True
 
 
 class EmulatorConfig(BaseModel):

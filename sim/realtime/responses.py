@@ -25,6 +25,7 @@ class Plan:
     clip: str | None = None
     transcript: str = ""
     function_call: ScriptedFunctionCall | None = None
+    silent: bool = False
 
 
 @dataclass
@@ -63,6 +64,9 @@ def say_exactly(items: list[dict]) -> str | None:
 
 def plan_response(session: EmulatedSession) -> Plan:
     turn = session.user_turns
+    last = session.items[-1] if session.items else {}
+    if last.get("type") == "function_call_output" and last.get("call_id") in session.silent_calls:
+        return Plan(silent=True)
     for fc in session.emulator_config.function_calls:
         if fc.after_user_turn == turn and turn not in session.fired_function_turns:
             session.fired_function_turns.add(turn)
@@ -143,6 +147,8 @@ async def stream_function_call(session: EmulatedSession, run: ResponseRun) -> No
         "call_id": new_id("call_", 16),
         "arguments": "",
     }
+    if not fc.reply_after_output:
+        session.silent_calls.add(item["call_id"])
     await session.send("response.output_item.added", response_id=rid, output_index=0, item=item)
     prev = session.append_item(dict(item))
     await session.send("conversation.item.added", previous_item_id=prev, item=item)

@@ -17,7 +17,13 @@ from sim.realtime.conformance import event_problems
 from sim.realtime.faults import Faults
 from sim.realtime.ids import new_id
 from sim.realtime.input_audio import InputAudioMixin
-from sim.realtime.responses import ResponseRun, plan_response, stream_function_call, stream_message
+from sim.realtime.responses import (
+    ResponseRun,
+    plan_response,
+    stream_function_call,
+    stream_message,
+    usage,
+)
 from sim.realtime.schema import (
     default_session,
     error,
@@ -77,6 +83,7 @@ class EmulatedSession(InputAudioMixin):
         self.response_count = 0
         self.reply_index = 0
         self.fired_function_turns: set[int] = set()
+        self.silent_calls: set[str] = set()  # call_ids whose output gets an empty response
         self.last_input_tokens = 0
         self.output_audio_started = False
         self.active: ResponseRun | None = None
@@ -261,6 +268,8 @@ class EmulatedSession(InputAudioMixin):
         try:
             if run.plan.function_call is not None:
                 await stream_function_call(self, run)
+            elif run.plan.silent:
+                run.response["usage"] = usage(self, 0, "")
             else:
                 await stream_message(self, run)
             if run.cancel_reason:

@@ -1,0 +1,44 @@
+"""Shared pieces of the tool end-to-end tests: a profile file and the bot's environment."""
+
+from pathlib import Path
+
+import yaml
+
+from sim.bot_process import bot_env
+
+ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
+AUTH_TOKEN = "twilio-test-token"
+
+
+def write_profile(tmp_path: Path, tools: list[str], **tool_settings) -> str:
+    profile = {
+        "name": "tools_test",
+        "instructions": "You are a receptionist for {company_name}.",
+        "greeting": "Hello {caller_name}, thanks for calling {company_name}.",
+        "tools": tools,
+        "tool_settings": tool_settings,
+    }
+    path = tmp_path / "tools_test.yaml"
+    path.write_text(yaml.safe_dump(profile))
+    return str(path)
+
+
+def twilio_env(tmp_path: Path, api_url: str, **extra: str) -> dict[str, str]:
+    return bot_env(
+        tmp_path,
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        TWILIO_API_BASE_URL=api_url,
+        **extra,
+    )
+
+
+def function_outputs(session) -> list[dict]:
+    """The function_call_output items the bot sent, decoded."""
+    import json
+
+    return [
+        json.loads(item["output"])
+        for item in session.items
+        if item.get("type") == "function_call_output"
+    ]
