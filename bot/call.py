@@ -2,7 +2,7 @@
 write the call record. An exception here ends this call only."""
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from loguru import logger
@@ -21,6 +21,7 @@ from bot.profiles import Profile
 from bot.turn_latency import TurnLatencyObserver
 from pipelines.composer import PipelineSlots, compose_pipeline
 from pipelines.media_stream_guard import GuardedSerializer
+from pipelines.realtime_resilience_config import RealtimeResilienceConfig
 from pipelines.realtime_service import create_realtime_service
 
 # The emulator keys on this marker to voice the greeting verbatim; the real model reads it
@@ -48,6 +49,7 @@ class CallSpec:
     records_dir: Path
     prices: PriceTable | None = None
     audio_sample_rate: int = 8000
+    resilience: RealtimeResilienceConfig = field(default_factory=RealtimeResilienceConfig)
 
 
 def greeting_message(greeting: str) -> dict:
@@ -55,6 +57,11 @@ def greeting_message(greeting: str) -> dict:
         "role": "developer",
         "content": f'The call has just connected. Greet the caller. {GREETING_MARKER} "{greeting}"',
     }
+
+
+def fallback_instructions(fallback_line: str) -> str:
+    """Response instructions for the line said when the model cannot answer in time."""
+    return f'Apologise briefly. {GREETING_MARKER} "{fallback_line}"'
 
 
 class Call:
@@ -71,11 +78,16 @@ class Call:
         self._transport = transport
         self._line_guard = line_guard
         self._end_reason: str | None = None
+        self.recorder = CallRecorder(self._new_record(), prices=spec.prices)
         self._llm = create_realtime_service(
             spec.profile,
             api_key=spec.realtime.api_key,
             company_name=spec.company_name,
             base_url=spec.realtime.url,
+            resilience=spec.resilience,
+            stats=self.recorder.record.realtime,
+            fallback_instructions=fallback_instructions(spec.profile.fallback_line),
+            call_id=spec.call_id,
         )
         greeting = spec.profile.render_greeting(spec.caller, spec.company_name)
         self._aggregators = LLMContextAggregatorPair(
@@ -87,7 +99,6 @@ class Call:
             aggregators=self._aggregators,
             slots=slots or PipelineSlots(),
         )
-        self.recorder = CallRecorder(self._new_record(), prices=spec.prices)
         self.recorder.attach(self._aggregators)
         latency = TurnLatencyObserver(
             on_greeting=self.recorder.on_greeting_latency, on_turn=self.recorder.on_turn_latency
@@ -134,8 +145,8 @@ class Call:
         async def on_error(_worker, frame: ErrorFrame):
             self.recorder.add_error(frame.error)
             if frame.processor is self._llm:
-                # Pipecat's Realtime service stops reading after an error event, so nothing
-                # more would ever be said: end the call now and say why, in one line.
+                # The resilient service reports only what no retry can fix (bad key, no
+                # access, quota, reconnects exhausted): end the call and say why, in one line.
                 logger.error(
                     f"call {self.spec.call_id}: Realtime error, ending call: {frame.error}"
                 )

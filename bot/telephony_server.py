@@ -136,6 +136,7 @@ class TelephonyServer:
             realtime=config.realtime,
             records_dir=config.settings.records_dir,
             prices=config.prices,
+            resilience=config.settings.realtime_resilience(),
         )
         call = Call(spec, transport, line_guard=guard)
         self.active_calls[call_id] = call
