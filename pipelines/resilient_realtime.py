@@ -175,7 +175,8 @@ class ResilientRealtimeLLMService(RolloverMixin, OpenAIRealtimeLLMService):
         """Stop sending to the current socket; True if a reply was cut off."""
         if self._queued is None:
             self._queued = []
-        cut = self._response_active or self._server_response_open
+        # A reply is owed if one was running, asked for, or due after the caller's turn.
+        cut = self._response_active or self._server_response_open or self._watch.waiting
         # Items sent but not yet confirmed by the old session go again, in their order.
         self._queued[:0] = list(self._unacked.values())
         self._unacked.clear()
