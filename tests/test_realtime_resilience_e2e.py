@@ -85,9 +85,7 @@ async def test_twenty_socket_drops_lose_no_turn_and_no_item(tmp_path):
     config = EmulatorConfig(faults_for_connection=drops)
     async with RealtimeEmulator(config) as emu:
         async with run_bot(tmp_path, "--transport", "twilio", "--realtime-url", emu.url) as bot:
-            callers = [
-                PhoneCaller(bot.ws_url, "twilio", steps=_script(3, 6.5)) for _ in range(4)
-            ]
+            callers = [PhoneCaller(bot.ws_url, "twilio", steps=_script(3, 6.5)) for _ in range(4)]
             results = await asyncio.gather(*(c.run() for c in callers))
             records = await bot.wait_for_records(4)
         dropped = [s for s in emu.sessions if s.close_code == 1006]
