@@ -2,6 +2,7 @@
 the Realtime emulator injecting drops, a short session cap and a slow model."""
 
 import asyncio
+import itertools
 import random
 import statistics
 
@@ -58,7 +59,7 @@ def _sessions_by_call(emu: RealtimeEmulator) -> list[list]:
 def _assert_conversation_kept(emu: RealtimeEmulator) -> int:
     switches = 0
     for sessions in _sessions_by_call(emu):
-        for old, new in zip(sessions, sessions[1:], strict=False):
+        for old, new in itertools.pairwise(sessions):
             assert not _lost_items(old.items, new.items), _lost_items(old.items, new.items)
             switches += 1
     return switches
