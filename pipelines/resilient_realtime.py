@@ -12,14 +12,13 @@ handling and event handlers and replaces only the connection's life cycle:
   the queue, and re-requests a reply the drop cut off;
 - rollover (realtime_rollover.py) does the same switch ahead of ``expires_at``, at a quiet
   moment, with the next session already open;
-- error events are classified (realtime_errors.py): fatal ones end the call with a
-  one-line cause, transient ones retry, the rest are logged and the call goes on;
-- a turn with no audio in time is re-requested once, then the fallback line is said.
+- error events, failed responses and slow first audio are handled in
+  realtime_response_guard.py (fatal → end the call with one line; transient → retry;
+  no audio in time → one retry, then the fallback line).
 """
 
 import asyncio
 import base64
-import contextlib
 import json
 import random
 import time
@@ -40,9 +39,10 @@ from websockets.exceptions import ConnectionClosed
 
 from pipelines.realtime_audio_backlog import AudioBacklog
 from pipelines.realtime_conversation_log import ConversationLog
-from pipelines.realtime_errors import ErrorKind, RealtimeFailure, classify_error
+from pipelines.realtime_errors import RealtimeFailure
 from pipelines.realtime_first_audio import Attempt, FirstAudioWatch
 from pipelines.realtime_resilience_config import RealtimeResilienceConfig
+from pipelines.realtime_response_guard import ResponseGuardMixin
 from pipelines.realtime_rollover import RolloverMixin
 from pipelines.realtime_session_opener import ReadySession, open_session
 from pipelines.realtime_stats import RealtimeHealth, ReconnectEntry
@@ -68,10 +68,9 @@ _PIPECAT_HANDLERS = {
     "response.output_audio_transcript.delta": "_handle_evt_audio_transcript_delta",
     "response.function_call_arguments.done": "_handle_evt_function_call_arguments_done",
 }
-APOLOGY_WAIT_S = 8.0
 
 
-class ResilientRealtimeLLMService(RolloverMixin, OpenAIRealtimeLLMService):
+class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealtimeLLMService):
     def __init__(
         self,
         *,
@@ -393,108 +392,6 @@ class ResilientRealtimeLLMService(RolloverMixin, OpenAIRealtimeLLMService):
         elif etype == "response.done":
             await self._on_response_done(evt)
         return True
-
-    # ------------------------------------------------------------ errors
-    async def _on_error_event(self, evt) -> None:
-        if await self._maybe_handle_evt_retrieve_conversation_item_error(evt):
-            return
-        err = evt.error
-        verdict = classify_error(err.code, err.type, err.message)
-        if verdict.kind is ErrorKind.BENIGN:
-            logger.debug(f"{self._tag}Realtime: {verdict.cause}")
-        elif verdict.kind is ErrorKind.REJECTED:
-            self.stats.rejected_events += 1
-            logger.warning(f"{self._tag}Realtime refused a request: {verdict.cause}")
-        elif verdict.kind is ErrorKind.TRANSIENT:
-            # The server closes the socket after most of these; the reconnect follows.
-            self.stats.transient_errors += 1
-            logger.warning(f"{self._tag}Realtime transient error: {verdict.cause}")
-        else:
-            await self._fail(verdict.cause, apologize=self._api_session_ready)
-
-    async def _fail(self, cause: str, *, apologize: bool) -> None:
-        """End the call for a reason no retry can fix, with one line saying which."""
-        if self._failed or self._closing:
-            return
-        logger.error(f"{self._tag}Realtime fatal error, ending the call: {cause}")
-        self.stats.fatal_error = cause
-        if apologize and self._websocket is not None and self._context is not None:
-            await self._say_fallback()
-            self.create_task(self._push_fatal_after_apology(cause))
-            return
-        self._failed = True
-        await self.push_error(error_msg=cause)
-
-    async def _push_fatal_after_apology(self, cause: str) -> None:
-        self._bot_finished.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._bot_finished.wait(), APOLOGY_WAIT_S)
-        self._failed = True
-        await self.push_error(error_msg=cause)
-
-    # ------------------------------------------------------------ responses
-    async def _on_response_done(self, evt) -> None:
-        self._server_response_open = False
-        response = evt.response
-        if response.status == "failed":
-            error = (response.status_details or {}).get("error") or {}
-            verdict = classify_error(error.get("code"), error.get("type"), error.get("message", ""))
-            response.status = "incomplete"  # keeps Pipecat from ending the call on it
-            if verdict.kind is ErrorKind.FATAL:
-                await self._fail(verdict.cause, apologize=False)
-                return
-            nxt = Attempt.RETRY if self._watch.attempt is Attempt.ORIGINAL else Attempt.FALLBACK
-            logger.warning(f"{self._tag}Realtime response failed ({verdict.cause}); {nxt.name}")
-            self.stats.responses_retried += nxt is Attempt.RETRY
-            self._watch.stop()
-            self._watch.escalate(nxt)
-            self._after_cancel = nxt
-        self._follow_up_due, self._after_cancel = self._after_cancel, None
-        if self._follow_up_due is None:
-            self._watch.heard()  # answered, cancelled by a barge-in, or a function call
-
-    async def _follow_up(self, attempt: Attempt) -> None:
-        if attempt is Attempt.RETRY:
-            self._response_active = False
-            await self._create_response()
-        else:
-            await self._say_fallback()
-
-    async def _on_first_audio_timeout(self, attempt: Attempt) -> None:
-        self._count_timeout("first_audio")
-        nxt = Attempt.RETRY if attempt is Attempt.ORIGINAL else Attempt.FALLBACK
-        logger.warning(
-            f"{self._tag}no bot audio {self.resilience.timeouts.first_audio_s:g}s into the "
-            + (
-                "turn; re-requesting the reply once"
-                if nxt is Attempt.RETRY
-                else "retry; saying the fallback line"
-            )
-        )
-        self._watch.escalate(nxt)
-        if nxt is Attempt.RETRY:
-            self.stats.responses_retried += 1
-        if self._server_response_open:
-            self._after_cancel = nxt
-            await self.send_client_event(events.ResponseCancelEvent())
-        else:
-            self._response_active = False
-            await self._follow_up(nxt)
-
-    async def _say_fallback(self) -> None:
-        self.stats.fallback_lines += 1
-        self._watch.escalate(Attempt.FALLBACK)
-        self._response_active = False
-        self._next_response_instructions = self._fallback_instructions
-        await self._create_response()
-
-    async def _timeout_function_call(self, runner_item):
-        self._count_timeout("tool")
-        logger.warning(
-            f"{self._tag}tool {runner_item.function_name} timed out after "
-            f"{self.resilience.timeouts.tool_s:g}s; the model is told it was cancelled"
-        )
-        await super()._timeout_function_call(runner_item)
 
     # ------------------------------------------------------------ frames
     async def process_frame(self, frame: Frame, direction: FrameDirection):

@@ -155,3 +155,17 @@ async def test_slow_first_audio_is_retried_once_then_the_fallback_line_is_said(t
     assert health["responses_retried"] == 1 and health["fallback_lines"] == 1
     assert [t["text"] for t in record["transcript"] if t["role"] == "bot"] == [FALLBACK]
     assert "re-requesting the reply once" in log and "saying the fallback" in log
+
+
+async def test_a_rejected_key_ends_the_call_at_once_with_one_line(tmp_path):
+    async with RealtimeEmulator(EmulatorConfig(faults=Faults(bad_key=True))) as emu:
+        async with run_bot(tmp_path, "--transport", "twilio", "--realtime-url", emu.url) as bot:
+            result = await PhoneCaller(bot.ws_url, "twilio", steps=[Silence(3.0)]).run()
+            [record] = await bot.wait_for_records(1)
+            log = bot.log()
+        connections = len(emu.sessions)
+    assert connections == 1  # a wrong key is not retried
+    assert result.closed_by == "server"
+    assert record["end_reason"] == "realtime error: wrong API key (invalid_api_key)"
+    assert record["realtime"]["fatal_error"] == "wrong API key (invalid_api_key)"
+    assert log.count("Realtime fatal error") == 1
