@@ -2,6 +2,7 @@
 
 python runner.py --transport twilio [--profile default] [--host 0.0.0.0] [--port 8765]
                  [--realtime-url wss://...] [--offline]
+python runner.py check [--realtime-url wss://...] [--profile default] [--timeout S]
 """
 
 import argparse
@@ -104,6 +105,11 @@ async def serve_telephony(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["check"]:
+        from bot import doctor
+
+        return doctor.main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         overrides = {"openai_realtime_url": args.realtime_url} if args.realtime_url else {}

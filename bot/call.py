@@ -2,7 +2,7 @@
 write the call record. An exception here ends this call only."""
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from loguru import logger
@@ -22,6 +22,7 @@ from bot.turn_latency import TurnLatencyObserver
 from pipelines.call_control import CallControl
 from pipelines.composer import PipelineSlots, compose_pipeline
 from pipelines.media_stream_guard import GuardedSerializer
+from pipelines.realtime_resilience_config import RealtimeResilienceConfig
 from pipelines.realtime_service import create_realtime_service
 from processors.tools.toolkit import ToolKit
 
@@ -51,6 +52,7 @@ class CallSpec:
     prices: PriceTable | None = None
     audio_sample_rate: int = 8000
     toolkit: ToolKit | None = None
+    resilience: RealtimeResilienceConfig = field(default_factory=RealtimeResilienceConfig)
 
 
 def greeting_message(greeting: str) -> dict:
@@ -58,6 +60,11 @@ def greeting_message(greeting: str) -> dict:
         "role": "developer",
         "content": f'The call has just connected. Greet the caller. {GREETING_MARKER} "{greeting}"',
     }
+
+
+def fallback_instructions(fallback_line: str) -> str:
+    """Response instructions for the line said when the model cannot answer in time."""
+    return f'Apologise briefly. {GREETING_MARKER} "{fallback_line}"'
 
 
 class Call:
@@ -92,6 +99,10 @@ class Call:
             company_name=spec.company_name,
             base_url=spec.realtime.url,
             tools=spec.toolkit.schema() if self._tools and spec.toolkit else None,
+            resilience=spec.resilience,
+            stats=self.recorder.record.realtime,
+            fallback_instructions=fallback_instructions(spec.profile.fallback_line),
+            call_id=spec.call_id,
         )
         slots = slots or PipelineSlots()
         if self._tools is not None:
@@ -153,8 +164,8 @@ class Call:
         async def on_error(_worker, frame: ErrorFrame):
             self.recorder.add_error(frame.error)
             if frame.processor is self._llm:
-                # Pipecat's Realtime service stops reading after an error event, so nothing
-                # more would ever be said: end the call now and say why, in one line.
+                # The resilient service reports only what no retry can fix (bad key, no
+                # access, quota, reconnects exhausted): end the call and say why, in one line.
                 logger.error(
                     f"call {self.spec.call_id}: Realtime error, ending call: {frame.error}"
                 )

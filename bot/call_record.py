@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from bot.pricing import TokenUsage
+from pipelines.realtime_stats import RealtimeHealth
 
 
 class TranscriptEntry(BaseModel):
@@ -52,6 +53,7 @@ class CallRecord(BaseModel):
     prices_as_of: str | None = None
     prices_source: str | None = None
     errors: list[str] = Field(default_factory=list)
+    realtime: RealtimeHealth = Field(default_factory=RealtimeHealth)
 
 
 def utc_now_iso() -> str:

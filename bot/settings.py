@@ -12,10 +12,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from loguru import logger
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.config_errors import ConfigError
+from pipelines.realtime_resilience_config import (
+    RealtimeResilienceConfig,
+    RealtimeTimeouts,
+    ReconnectPolicy,
+    RolloverPolicy,
+)
 
 
 def _require_scheme(value: str | None, schemes: tuple[str, ...]) -> str | None:
@@ -44,6 +50,16 @@ class Settings(BaseSettings):
     # OpenAI
     openai_api_key: SecretStr | None = None
     openai_realtime_url: str = "wss://api.openai.com/v1/realtime"
+
+    # Realtime resilience (docs/resilience.md)
+    realtime_connect_timeout_s: float = Field(default=5.0, gt=0)
+    realtime_session_updated_timeout_s: float = Field(default=5.0, gt=0)
+    realtime_first_audio_timeout_s: float = Field(default=5.0, gt=0)
+    realtime_tool_timeout_s: float = Field(default=20.0, gt=0)
+    realtime_reconnect_attempts: int = Field(default=5, ge=1)
+    realtime_audio_buffer_s: float = Field(default=5.0, gt=0)
+    realtime_rollover_lead_s: float = Field(default=30.0, gt=0)
+    realtime_rollover: bool = True
 
     # Bot
     bot_profile: str = "default"
@@ -134,6 +150,23 @@ class Settings(BaseSettings):
     def summary_email_to_list(self) -> list[str]:
         """SUMMARY_EMAIL_TO is comma-separated."""
         return [a.strip() for a in (self.summary_email_to or "").split(",") if a.strip()]
+
+    def realtime_resilience(self) -> RealtimeResilienceConfig:
+        return RealtimeResilienceConfig(
+            timeouts=RealtimeTimeouts(
+                connect_s=self.realtime_connect_timeout_s,
+                session_updated_s=self.realtime_session_updated_timeout_s,
+                first_audio_s=self.realtime_first_audio_timeout_s,
+                tool_s=self.realtime_tool_timeout_s,
+            ),
+            reconnect=ReconnectPolicy(
+                max_attempts=self.realtime_reconnect_attempts,
+                audio_buffer_s=self.realtime_audio_buffer_s,
+            ),
+            rollover=RolloverPolicy(
+                enabled=self.realtime_rollover, lead_s=self.realtime_rollover_lead_s
+            ),
+        )
 
     def secret_values(self) -> list[str]:
         """All non-empty secret strings, e.g. to redact them from logs."""

@@ -144,6 +144,7 @@ class TelephonyServer:
             records_dir=config.settings.records_dir,
             prices=config.prices,
             toolkit=config.toolkit,
+            resilience=config.settings.realtime_resilience(),
         )
         control = telephony_call_control(config.provider, call_data, config.settings, guard)
         call = Call(spec, transport, line_guard=guard, call_control=control)

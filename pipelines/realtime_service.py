@@ -1,16 +1,19 @@
 """Builds the OpenAI Realtime service for a call from its profile."""
 
 from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
-from pipecat.services.openai.realtime.llm import OpenAIRealtimeLLMService
 
 from bot.profiles import Profile
+from pipelines.realtime_resilience_config import RealtimeResilienceConfig
+from pipelines.realtime_stats import RealtimeHealth
 from pipelines.realtime_tool_args import ToolArgumentsGuardMixin
+from pipelines.resilient_realtime import ResilientRealtimeLLMService
 
 OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
 
 
-class RealtimeService(ToolArgumentsGuardMixin, OpenAIRealtimeLLMService):
-    """Pipecat's Realtime service; unparseable tool arguments get an error result."""
+class RealtimeService(ToolArgumentsGuardMixin, ResilientRealtimeLLMService):
+    """Pipecat's Realtime service made resilient; unparseable tool arguments get an error
+    result instead of silence."""
 
 
 def create_realtime_service(
@@ -20,7 +23,11 @@ def create_realtime_service(
     company_name: str,
     base_url: str = OPENAI_REALTIME_URL,
     tools: ToolsSchema | None = None,
-) -> OpenAIRealtimeLLMService:
+    resilience: RealtimeResilienceConfig | None = None,
+    stats: RealtimeHealth | None = None,
+    fallback_instructions: str = "",
+    call_id: str = "",
+) -> RealtimeService:
     session_properties = profile.session_properties(company_name=company_name)
     if tools is not None:
         # The Realtime adapter flattens these into session.update `tools`.
@@ -28,9 +35,13 @@ def create_realtime_service(
     return RealtimeService(
         api_key=api_key,
         base_url=base_url,
-        settings=OpenAIRealtimeLLMService.Settings(
+        settings=RealtimeService.Settings(
             model=profile.model,
             system_instruction=profile.render_instructions(company_name),
             session_properties=session_properties,
         ),
+        resilience=resilience or RealtimeResilienceConfig(),
+        stats=stats if stats is not None else RealtimeHealth(),
+        fallback_instructions=fallback_instructions or profile.fallback_line,
+        call_tag=call_id,
     )

@@ -14,7 +14,15 @@ import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from sim.phone.audio import FRAME_S, FRAME_SAMPLES, load_wav_8k, mix_clip, write_wav_8k
+from sim.phone.audio import (
+    BOT_AUDIO_RMS_FLOOR,
+    FRAME_S,
+    FRAME_SAMPLES,
+    load_wav_8k,
+    mix_clip,
+    rms,
+    write_wav_8k,
+)
 from sim.phone.inbound import BotAudio, Clear, MalformedMessage, Mark, parse_inbound
 from sim.phone.playout import EchoLine, PlayoutBuffer
 from sim.phone.protocol import CallIdentity, ProviderProtocol, make_protocol
@@ -131,6 +139,7 @@ class _Session:
             for message in self.proto.handshake():
                 await self.send(message)
             self.t0 = time.monotonic()  # all result times are relative to sending start
+            self.result.started_at_unix = time.time()
             receiver = asyncio.create_task(self.receive())
             await self.wait_for_greeting()
             for step in self.caller.steps:
@@ -179,6 +188,8 @@ class _Session:
         self.frame_index += 1
         played, reached = self.playout.pull(FRAME_SAMPLES)
         self.recorded.append(played)
+        if rms(played) > BOT_AUDIO_RMS_FLOOR:
+            self.result.note_heard((self.frame_index - 1) * FRAME_S, FRAME_S)
         if self.echo is not None:
             mic = mix_clip(mic, self.echo.process(played))
         await self.send(self.proto.media(mic))

@@ -44,6 +44,16 @@ class CallResult:
     duration_s: float = 0.0
     record_path: str | None = None
     errors: list[str] = field(default_factory=list)
+    started_at_unix: float = 0.0  # wall clock of time 0, to line results up with other logs
+    # When the caller *heard* bot speech (played out, not arrived): [start_s, end_s] spans.
+    bot_heard_s: list[list[float]] = field(default_factory=list)
+
+    def note_heard(self, start_s: float, frame_s: float, gap_s: float = 0.1) -> None:
+        spans = self.bot_heard_s
+        if spans and start_s - spans[-1][1] <= gap_s:
+            spans[-1][1] = start_s + frame_s
+        else:
+            spans.append([start_s, start_s + frame_s])
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -55,6 +65,7 @@ class CallResult:
                 if isinstance(value, float):
                     turn[key] = round(value, 4)
         data["clear_times_s"] = [round(t, 4) for t in data["clear_times_s"]]
+        data["bot_heard_s"] = [[round(a, 3), round(b, 3)] for a, b in data["bot_heard_s"]]
         return data
 
     def to_json(self) -> str:

@@ -55,14 +55,21 @@ def say_exactly(items: list[dict]) -> str | None:
             return None
         if item.get("role") in ("system", "user") and "input_text" in kinds:
             text = _text_of(item)
-            if SAY_EXACTLY in text:
-                said = text.split(SAY_EXACTLY, 1)[1].strip()
-                return said.strip("\"'“”‘’ \n\t")
-            return None
+            return _quoted_after_marker(text)
     return None
 
 
-def plan_response(session: EmulatedSession) -> Plan:
+def _quoted_after_marker(text: str) -> str | None:
+    if SAY_EXACTLY not in text:
+        return None
+    return text.split(SAY_EXACTLY, 1)[1].strip().strip("\"'“”‘’ \n\t")
+
+
+def plan_response(session: EmulatedSession, params: dict | None = None) -> Plan:
+    # `response.instructions` with the marker is voiced verbatim (e.g. a fallback line).
+    said = _quoted_after_marker((params or {}).get("instructions") or "")
+    if said is not None:
+        return Plan(clip=GREETING, transcript=said)
     turn = session.user_turns
     last = session.items[-1] if session.items else {}
     if last.get("type") == "function_call_output" and last.get("call_id") in session.silent_calls:
@@ -74,7 +81,12 @@ def plan_response(session: EmulatedSession) -> Plan:
     said = say_exactly(session.items)
     if said is not None:
         return Plan(clip=GREETING, transcript=said)
-    if session.response_count == 0 and turn == 0:
+    # The greeting is the first thing said in a conversation, also one restated as text
+    # into a new session (a client reconnecting replays its items).
+    said_before = any(
+        it.get("type") == "message" and it.get("role") == "assistant" for it in session.items
+    )
+    if not said_before and turn == 0:
         return Plan(clip=GREETING, transcript=bot_clip(GREETING).text)
     replies = session.emulator_config.reply_clips()
     name = replies[session.reply_index % len(replies)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
@@ -118,6 +119,7 @@ class RealtimeEmulator:
             if session.close_code is None:
                 session.close_code = ws.close_code
             session.closed = True
+            session.closed_at = time.time()
             logger.info(
                 f"realtime emulator: connection #{index} closed (code={session.close_code})"
             )

@@ -79,6 +79,7 @@ class EmulatedSession(InputAudioMixin):
         self.responses: list[dict] = []
         self.closed = False
         self.close_code: int | None = None
+        self.closed_at: float | None = None  # time.time() when the connection ended
         self.user_turns = 0
         self.response_count = 0
         self.reply_index = 0
@@ -245,7 +246,7 @@ class EmulatedSession(InputAudioMixin):
 
     async def start_response(self, params: dict) -> None:
         out_cfg = self.config["audio"]["output"]
-        run = ResponseRun(id=new_id("resp_"), plan=plan_response(self))
+        run = ResponseRun(id=new_id("resp_"), plan=plan_response(self, params))
         run.response = {
             "object": "realtime.response",
             "id": run.id,

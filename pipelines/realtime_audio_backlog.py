@@ -1,0 +1,39 @@
+"""Caller audio that a new Realtime session must hear: what the old session had not yet
+committed to a turn, and what arrived while no session was listening. Bounded, newest kept."""
+
+PCM_BYTES_PER_S = 24000 * 2  # the service sends 24 kHz 16-bit mono
+
+
+class AudioBacklog:
+    def __init__(self, max_s: float, bytes_per_s: int = PCM_BYTES_PER_S):
+        self._max = int(max_s * bytes_per_s) // 2 * 2
+        self._bytes_per_s = bytes_per_s
+        self._uncommitted = bytearray()
+        self._held = bytearray()
+        self.dropped_s = 0.0
+
+    def sent(self, audio: bytes) -> None:
+        """Audio the live session got; kept until the server commits it to a user item."""
+        self._uncommitted += audio
+        del self._uncommitted[: max(0, len(self._uncommitted) - self._max)]
+
+    def committed(self) -> None:
+        self._uncommitted.clear()
+
+    def hold(self, audio: bytes) -> None:
+        """Audio that arrived while no session was listening."""
+        self._held += audio
+        excess = max(0, len(self._held) - self._max)
+        if excess:
+            del self._held[:excess]
+            self.dropped_s += excess / self._bytes_per_s
+
+    def take(self) -> bytes:
+        """Everything a new session should hear, oldest first, at most the bound."""
+        data = bytes(self._uncommitted + self._held)[-self._max :] if self._max else b""
+        self._uncommitted.clear()
+        self._held.clear()
+        return data
+
+    def seconds(self, data: bytes) -> float:
+        return len(data) / self._bytes_per_s
