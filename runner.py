@@ -2,6 +2,10 @@
 
 python runner.py --transport twilio [--profile default] [--host 0.0.0.0] [--port 8765]
                  [--realtime-url wss://...] [--offline]
+python runner.py --transport livekit --room NAME [--livekit-url URL] [--takeover]
+python runner.py --transport livekit --dispatch [--host H] [--port P]
+python runner.py --transport daily --room URL
+python runner.py livekit-token --room NAME --identity ID [--ttl 1h]
 """
 
 import argparse
@@ -15,6 +19,13 @@ from bot.call import RealtimeEndpoint
 from bot.config_errors import ConfigError
 from bot.pricing import load_price_table
 from bot.profiles import load_profile
+from bot.room_cli import (
+    ROOM_TRANSPORTS,
+    TOKEN_COMMAND,
+    add_room_arguments,
+    livekit_token_main,
+    run_room,
+)
 from bot.settings import Settings, load_settings
 from bot.telephony_server import TelephonyConfig, TelephonyServer
 from pipelines.telephony_transport import TELEPHONY_PROVIDERS
@@ -28,7 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="runner.py", description="OpenAI Realtime voice bot on phone lines."
     )
     parser.add_argument(
-        "--transport", required=True, choices=TELEPHONY_PROVIDERS, help="line type to serve"
+        "--transport",
+        required=True,
+        choices=(*TELEPHONY_PROVIDERS, *ROOM_TRANSPORTS),
+        help="line type to serve, or room to join",
     )
     parser.add_argument("--profile", help="profile name in bot/profiles/ or a YAML path")
     parser.add_argument("--host", default="0.0.0.0", help="bind address (default 0.0.0.0)")
@@ -41,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="use the bundled Realtime emulator even if OPENAI_API_KEY is set",
     )
+    add_room_arguments(parser)
     return parser
 
 
@@ -100,11 +115,20 @@ async def serve_telephony(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [TOKEN_COMMAND]:
+        try:
+            return livekit_token_main(argv[1:], load_settings())
+        except ConfigError as e:
+            print(str(e), file=sys.stderr)
+            return 2
     args = build_parser().parse_args(argv)
     try:
         overrides = {"openai_realtime_url": args.realtime_url} if args.realtime_url else {}
         settings = load_settings(**overrides)
         configure_logging(settings.log_level)
+        if args.transport in ROOM_TRANSPORTS:
+            return asyncio.run(run_room(args, settings))
         asyncio.run(serve_telephony(args, settings))
     except ConfigError as e:
         print(str(e), file=sys.stderr)
