@@ -201,3 +201,45 @@ async def test_a_caller_who_rejoins_within_the_grace_period_keeps_the_call(
     room.leave(ada)
     record = (await asyncio.wait_for(task, 15)).record
     assert record.end_reason == "caller left the room"
+
+
+async def test_takeover_removes_the_bot_already_in_the_room(livekit, make_emu, tmp_path):
+    emu = await make_emu()
+    first, first_task = start_bot(emu, tmp_path, "handover")
+    room = livekit.room("handover")
+    await wait_until(lambda: first in room.sources, what="the first bot")
+
+    async def evict(identity: str) -> None:
+        room.evict(identity)
+
+    settings = settings_for(tmp_path / "second")
+    credentials = agent_credentials(settings, "handover")
+    second_task = asyncio.create_task(
+        run_room_call(
+            room="handover",
+            credentials=credentials,
+            profile=load_profile("default"),
+            settings=settings,
+            realtime=RealtimeEndpoint(url=emu.url, api_key="sk-test", emulated=True),
+            policy=RoomPolicy(leave_grace_s=0.3, takeover=True),
+            evict=evict,
+        )
+    )
+    _running.append(second_task)
+    first_outcome = await asyncio.wait_for(first_task, 15)
+    assert first_outcome.record.end_reason == "disconnected from the room"
+
+    ada = room.join("ada", name="Ada")
+    room.publish_audio(ada)
+    await wait_until(lambda: room.bot_audio_s(credentials.identity) > 1.0, what="the greeting")
+    assert room.bot_audio_s(first) == 0
+    room.leave(ada)
+    assert (await asyncio.wait_for(second_task, 15)).exit_code == 0
+
+
+def test_the_room_pipeline_runs_at_the_realtime_rate():
+    from pipelines.livekit_transport import create_livekit_transport
+
+    transport = create_livekit_transport("ws://h", "t", "r")
+    params = transport._params
+    assert (params.audio_in_sample_rate, params.audio_out_sample_rate) == (RATE, RATE)
