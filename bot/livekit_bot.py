@@ -7,6 +7,7 @@ credentials then fail in one line at start-up, and a room that already has a bot
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 
@@ -59,8 +60,10 @@ async def run_room_call(
     prices: PriceTable | None = None,
     policy: RoomPolicy | None = None,
     evict: Evictor | None = None,
+    stop: asyncio.Event | None = None,
 ) -> RoomOutcome:
-    """Join, talk with the first human who arrives, leave; the record is written either way."""
+    """Join, talk with the first human who arrives, leave; the record is written either way.
+    Setting `stop` (e.g. on SIGTERM) ends the call early, still with its record."""
     transport = create_livekit_transport(credentials.url, credentials.token, room)
     spec = CallSpec(
         call_id=f"lk-{room}-{uuid.uuid4().hex[:8]}",
@@ -80,10 +83,18 @@ async def run_room_call(
     session = RoomSession(call, transport, audio_filter, policy, evict)
     session.attach()
     logger.info(f"livekit: joining room {room} at {credentials.url} as {credentials.identity}")
+
+    async def end_on_stop() -> None:
+        await stop.wait()
+        await call.end("bot stopped", cancel=True)
+
+    stopper = asyncio.create_task(end_on_stop()) if stop is not None else None
     try:
         record = await call.run()
     finally:
         session.close()
+        if stopper is not None:
+            stopper.cancel()
     return RoomOutcome(record=record, joined=transport.joined, refused_by=session.refused_by)
 
 

@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import signal
 import sys
 
 import uvicorn
@@ -74,6 +76,10 @@ async def run_room(args: argparse.Namespace, settings: Settings) -> int:
             )
             return EXIT_REFUSED
     evict = server_evictor(credentials, args.room) if credentials.has_server_api else None
+    # SIGTERM (the dispatcher's shutdown, docker stop) ends the call with its record written.
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     async with realtime_endpoint(settings, offline=args.offline) as realtime:
         outcome = await run_room_call(
             room=args.room,
@@ -84,6 +90,7 @@ async def run_room(args: argparse.Namespace, settings: Settings) -> int:
             prices=load_price_table(settings.prices_file),
             policy=RoomPolicy(leave_grace_s=settings.livekit_leave_grace_s, takeover=args.takeover),
             evict=evict,
+            stop=stop,
         )
     if not outcome.joined:
         logger.error(f"livekit: could not join room {args.room} at {credentials.url}")

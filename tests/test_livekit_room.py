@@ -72,7 +72,9 @@ def settings_for(tmp_path: Path) -> Settings:
     )
 
 
-def start_bot(emu, tmp_path: Path, room: str, **policy) -> tuple[str, asyncio.Task[RoomOutcome]]:
+def start_bot(
+    emu, tmp_path: Path, room: str, stop: asyncio.Event | None = None, **policy
+) -> tuple[str, asyncio.Task[RoomOutcome]]:
     settings = settings_for(tmp_path)
     credentials = agent_credentials(settings, room)
     task = asyncio.create_task(
@@ -83,6 +85,7 @@ def start_bot(emu, tmp_path: Path, room: str, **policy) -> tuple[str, asyncio.Ta
             settings=settings,
             realtime=RealtimeEndpoint(url=emu.url, api_key="sk-test", emulated=True),
             policy=RoomPolicy(**{"leave_grace_s": 0.3, **policy}),
+            stop=stop,
         )
     )
     _running.append(task)
@@ -243,3 +246,19 @@ def test_the_room_pipeline_runs_at_the_realtime_rate():
     transport = create_livekit_transport("ws://h", "t", "r")
     params = transport._params
     assert (params.audio_in_sample_rate, params.audio_out_sample_rate) == (RATE, RATE)
+
+
+async def test_stopping_the_bot_mid_call_leaves_and_writes_the_record(livekit, make_emu, tmp_path):
+    emu = await make_emu()
+    stop = asyncio.Event()
+    bot, task = start_bot(emu, tmp_path, "stopped", stop=stop)
+    room = livekit.room("stopped")
+    await wait_until(lambda: bot in room.sources, what="the bot")
+    ada = room.join("ada", name="Ada")
+    room.publish_audio(ada)
+    await wait_until(lambda: room.bot_audio_s(bot) > 1.0, what="the greeting")
+    stop.set()
+    record = (await asyncio.wait_for(task, 15)).record
+    assert record.end_reason == "bot stopped"
+    assert bot not in room.bots
+    assert list((tmp_path / "records").glob("calls-*.jsonl"))
