@@ -48,6 +48,7 @@ class RoomSession:
         self._checked_for_agents = False
         self._leave_task: asyncio.Task | None = None
         self._with_audio: list[str] = []  # humans whose audio is subscribed, in order
+        self._human_seen = False
         self.caller_id: str | None = None
         self.refused_by: str | None = None
 
@@ -90,6 +91,7 @@ class RoomSession:
         if is_agent(participant):
             logger.info(f"room: ignoring agent participant {identity}")
             return
+        self._human_seen = True
         if self._leave_task is not None:
             logger.info(f"room: {identity} joined; staying")
             self._leave_task.cancel()
@@ -124,7 +126,9 @@ class RoomSession:
         if identity == self.caller_id and humans:
             # The caller left but others stay: the call goes on with whoever speaks next.
             self._listen_to(self._with_audio[0] if self._with_audio else "")
-        if humans or self.caller_id is None or self._leave_task is not None:
+        # Someone who came and went without a microphone also empties the room: an agent
+        # left alone would keep the room open.
+        if humans or not self._human_seen or self._leave_task is not None:
             return
         logger.info(f"room: last human left; leaving in {self._policy.leave_grace_s:g}s")
         self._leave_task = asyncio.create_task(self._leave_after_grace())
