@@ -75,10 +75,14 @@ class RoomSession:
         if not others:
             return
         if self._policy.takeover and self._evict is not None:
-            for identity in others:
-                logger.warning(f"room: taking over from agent {identity} (--takeover)")
-                await self._evict(identity)
-            return
+            try:
+                for identity in others:
+                    logger.warning(f"room: taking over from agent {identity} (--takeover)")
+                    await self._evict(identity)
+                return
+            except Exception as e:
+                # Could not remove it: refusing is the only way to never talk over it.
+                logger.error(f"room: could not remove agent {identity}: {e}")
         self.refused_by = others[0]
         hint = "" if self._evict is None else " (or start with --takeover to replace it)"
         logger.error(f"room: agent {others[0]} is already in this room; leaving{hint}")

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import types
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,26 +139,16 @@ class FakeLocalParticipant:
         self.participant.metadata = metadata
 
 
-class FakeRoom:
-    """One connection (one bot) to a room of the fake server."""
+class FakeRoom(rtc.EventEmitter):
+    """One connection (one bot) to a room of the fake server. Events go through LiveKit's own
+    EventEmitter, which (like the real Room) passes each handler only the arguments it takes."""
 
     def __init__(self, server: FakeLiveKit, loop: Any = None):
+        super().__init__()
         self._server = server
-        self._handlers: dict[str, list[Callable]] = {}
         self.remote_participants: dict[str, FakeParticipant] = {}
         self.local_participant: FakeLocalParticipant | None = None
         self.state: RoomState | None = None
-
-    def on(self, event: str, callback: Callable | None = None) -> Callable:
-        def register(fn: Callable) -> Callable:
-            self._handlers.setdefault(event, []).append(fn)
-            return fn
-
-        return register(callback) if callback else register
-
-    def emit(self, event: str, *args: Any) -> None:
-        for handler in self._handlers.get(event, []):
-            handler(*args)
 
     async def connect(self, url: str, token: str, options: Any = None) -> None:
         if self._server.connect_error is not None:
