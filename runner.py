@@ -3,6 +3,10 @@
 python runner.py --transport twilio [--profile default] [--host 0.0.0.0] [--port 8765]
                  [--realtime-url wss://...] [--offline]
 python runner.py check [--realtime-url wss://...] [--profile default] [--timeout S]
+python runner.py --transport livekit --room NAME [--livekit-url URL] [--takeover]
+python runner.py --transport livekit --dispatch [--host H] [--port P]
+python runner.py --transport daily --room URL
+python runner.py livekit-token --room NAME --identity ID [--ttl 1h]
 """
 
 import argparse
@@ -12,17 +16,23 @@ import sys
 import uvicorn
 from loguru import logger
 
-from bot.call import RealtimeEndpoint
 from bot.config_errors import ConfigError
 from bot.pricing import load_price_table
 from bot.profiles import load_profile
+from bot.realtime_endpoint import realtime_endpoint
+from bot.room_cli import (
+    ROOM_TRANSPORTS,
+    TOKEN_COMMAND,
+    add_room_arguments,
+    livekit_token_main,
+    run_room,
+)
 from bot.settings import Settings, load_settings
 from bot.telephony_server import TelephonyConfig, TelephonyServer
 from pipelines.telephony_transport import TELEPHONY_PROVIDERS
 from processors.tools.toolkit import ToolKit
 
 DEFAULT_PORT = 8765
-EMULATOR_API_KEY = "sk-emulator-local"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,7 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="runner.py", description="OpenAI Realtime voice bot on phone lines."
     )
     parser.add_argument(
-        "--transport", required=True, choices=TELEPHONY_PROVIDERS, help="line type to serve"
+        "--transport",
+        required=True,
+        choices=(*TELEPHONY_PROVIDERS, *ROOM_TRANSPORTS),
+        help="line type to serve, or room to join",
     )
     parser.add_argument("--profile", help="profile name in bot/profiles/ or a YAML path")
     parser.add_argument("--host", default="0.0.0.0", help="bind address (default 0.0.0.0)")
@@ -43,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="use the bundled Realtime emulator even if OPENAI_API_KEY is set",
     )
+    add_room_arguments(parser)
     return parser
 
 
@@ -65,43 +79,29 @@ async def serve_telephony(args: argparse.Namespace, settings: Settings) -> None:
     profile = load_profile(args.profile or settings.bot_profile)
     toolkit = ToolKit.from_profile(profile, settings)
     prices = load_price_table(settings.prices_file)
-    emulator = None
-    api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
-    if args.offline or not api_key:
-        from sim.realtime import EmulatorConfig, RealtimeEmulator
-
-        emulator = RealtimeEmulator(EmulatorConfig())
-        await emulator.start(host="127.0.0.1", port=0)
-        realtime = RealtimeEndpoint(url=emulator.url, api_key=EMULATOR_API_KEY, emulated=True)
-        _say_offline_loudly("--offline given" if args.offline else "no OPENAI_API_KEY", args.port)
-    else:
-        url = args.realtime_url or settings.openai_realtime_url
-        realtime = RealtimeEndpoint(url=url, api_key=api_key)
-    server = TelephonyServer(
-        TelephonyConfig(
-            provider=args.transport,
-            profile=profile,
-            settings=settings,
-            realtime=realtime,
-            prices=prices,
-            toolkit=toolkit,
+    async with realtime_endpoint(settings, offline=args.offline, url=args.realtime_url) as realtime:
+        if realtime.emulated:
+            reason = "--offline given" if args.offline else "no OPENAI_API_KEY"
+            _say_offline_loudly(reason, args.port)
+        server = TelephonyServer(
+            TelephonyConfig(
+                provider=args.transport,
+                profile=profile,
+                settings=settings,
+                realtime=realtime,
+                prices=prices,
+                toolkit=toolkit,
+            )
         )
-    )
-    logger.info(
-        f"serving {args.transport} on http://{args.host}:{args.port} "
-        f"(POST / webhook, WS /ws media, GET /health), profile {profile.name}, "
-        f"tools: {', '.join(toolkit.names) or 'none'}"
-    )
-    http = uvicorn.Server(
-        uvicorn.Config(
+        logger.info(
+            f"serving {args.transport} on http://{args.host}:{args.port} "
+            f"(POST / webhook, WS /ws media, GET /health), profile {profile.name}, "
+            f"tools: {', '.join(toolkit.names) or 'none'}"
+        )
+        config = uvicorn.Config(
             server.app, host=args.host, port=args.port, log_level="warning", lifespan="off"
         )
-    )
-    try:
-        await http.serve()
-    finally:
-        if emulator is not None:
-            await emulator.stop()
+        await uvicorn.Server(config).serve()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,11 +110,19 @@ def main(argv: list[str] | None = None) -> int:
         from bot import doctor
 
         return doctor.main(argv[1:])
+    if argv[:1] == [TOKEN_COMMAND]:
+        try:
+            return livekit_token_main(argv[1:], load_settings())
+        except ConfigError as e:
+            print(str(e), file=sys.stderr)
+            return 2
     args = build_parser().parse_args(argv)
     try:
         overrides = {"openai_realtime_url": args.realtime_url} if args.realtime_url else {}
         settings = load_settings(**overrides)
         configure_logging(settings.log_level)
+        if args.transport in ROOM_TRANSPORTS:
+            return asyncio.run(run_room(args, settings))
         asyncio.run(serve_telephony(args, settings))
     except ConfigError as e:
         print(str(e), file=sys.stderr)

@@ -77,8 +77,14 @@ class Call:
         slots: PipelineSlots | None = None,
         line_guard: GuardedSerializer | None = None,
         call_control: CallControl | None = None,
+        client_events: bool = True,
     ):
+        """`client_events`: greet on the transport's `on_client_connected` and end on
+        `on_client_disconnected` (one client per transport, as on a phone line). Room
+        transports pass False and call `start_greeting()` / `end()` from their own events."""
         self.spec = spec
+        self._client_events = client_events
+        self._greeted = False
         self._transport = transport
         self._line_guard = line_guard
         self._end_reason: str | None = None
@@ -109,9 +115,8 @@ class Call:
             self._tools.register(self._llm)
             slots.tool_processors = [*slots.tool_processors, *self._tools.processors]
         greeting = spec.profile.render_greeting(spec.caller, spec.company_name)
-        self._aggregators = LLMContextAggregatorPair(
-            LLMContext(messages=[greeting_message(greeting)])
-        )
+        self._context = LLMContext(messages=[greeting_message(greeting)])
+        self._aggregators = LLMContextAggregatorPair(self._context)
         pipeline = compose_pipeline(
             transport=transport,
             llm=self._llm,
@@ -151,14 +156,15 @@ class Call:
 
     def _wire_events(self) -> None:
         transport, worker = self._transport, self._worker
+        if self._client_events:
 
-        @transport.event_handler("on_client_connected")
-        async def on_connected(_transport, _client):
-            await worker.queue_frames([LLMRunFrame()])
+            @transport.event_handler("on_client_connected")
+            async def on_connected(_transport, _client):
+                await self.start_greeting()
 
-        @transport.event_handler("on_client_disconnected")
-        async def on_disconnected(_transport, _client):
-            await self.end(self._disconnect_reason(), cancel=True)
+            @transport.event_handler("on_client_disconnected")
+            async def on_disconnected(_transport, _client):
+                await self.end(self._disconnect_reason(), cancel=True)
 
         @worker.event_handler("on_pipeline_error")
         async def on_error(_worker, frame: ErrorFrame):
@@ -170,6 +176,21 @@ class Call:
                     f"call {self.spec.call_id}: Realtime error, ending call: {frame.error}"
                 )
                 await self.end(f"realtime error: {frame.error}"[:200], cancel=True)
+
+    async def start_greeting(self, caller: CallerInfo | None = None) -> None:
+        """Greet once. A room learns who the caller is only when they join, so the caller
+        given here replaces the spec's, in the greeting and in the record."""
+        if self._greeted or self._end_reason is not None:
+            return
+        self._greeted = True
+        if caller is not None:
+            self.spec.caller = caller
+            record = self.recorder.record
+            record.caller_number, record.caller_name = caller.number, caller.name
+            record.called_number = caller.called_number
+            greeting = self.spec.profile.render_greeting(caller, self.spec.company_name)
+            self._context.set_messages([greeting_message(greeting)])
+        await self._worker.queue_frames([LLMRunFrame()])
 
     def _disconnect_reason(self) -> str:
         violation = self._line_guard.violation if self._line_guard else None

@@ -102,6 +102,13 @@ class Settings(BaseSettings):
     livekit_api_key: str | None = None
     livekit_api_secret: SecretStr | None = None
     livekit_token: SecretStr | None = None
+    # Seconds the bot stays after the last human left (a reconnect within it keeps the call).
+    livekit_leave_grace_s: float = Field(default=5.0, ge=0, le=3600)
+    # Dispatch mode: most rooms served at once (one bot process each).
+    livekit_max_rooms: int = Field(default=10, ge=1, le=1000)
+
+    # Daily
+    daily_token: SecretStr | None = None
 
     @field_validator("openai_realtime_url")
     @classmethod

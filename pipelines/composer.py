@@ -1,8 +1,8 @@
 """Orders one call's processors. Every transport family and every profile goes through here,
 so the data flow is written down once:
 
-    transport in → echo gate → user context → [before_llm] → Realtime → tool processors
-    → [after_llm] → transport out → assistant context
+    transport in → input filters → echo gate → user context → [before_llm] → Realtime
+    → tool processors → [after_llm] → transport out → assistant context
 
 Pipecat needs both context aggregators around a Realtime service: the user half turns
 `LLMRunFrame` into the context frame that makes the greeting, and the assistant half
@@ -21,6 +21,8 @@ from pipecat.transports.base_transport import BaseTransport
 class PipelineSlots:
     """The places a call's own processors go. Empty slots cost nothing."""
 
+    # Which inbound audio counts at all (e.g. one participant of a room), before anything else.
+    input_filters: list[FrameProcessor] = field(default_factory=list)
     echo_gate: list[FrameProcessor] = field(default_factory=list)
     before_llm: list[FrameProcessor] = field(default_factory=list)
     tool_processors: list[FrameProcessor] = field(default_factory=list)
@@ -37,6 +39,7 @@ def compose_pipeline(
     return Pipeline(
         [
             transport.input(),
+            *slots.input_filters,
             *slots.echo_gate,
             aggregators.user(),
             *slots.before_llm,

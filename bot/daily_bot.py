@@ -1,0 +1,52 @@
+"""One bot in one Daily room: greet the first participant, leave when they do."""
+
+import uuid
+
+from loguru import logger
+
+from bot.call import Call, CallSpec, RealtimeEndpoint
+from bot.call_record import CallRecord
+from bot.caller_info import CallerInfo
+from bot.profiles import Profile
+from bot.settings import Settings
+from pipelines.daily_transport import DAILY_SAMPLE_RATE, create_daily_transport
+
+
+def build_daily_call(
+    room_url: str, profile: Profile, settings: Settings, realtime: RealtimeEndpoint
+) -> Call:
+    token = settings.daily_token.get_secret_value() if settings.daily_token else None
+    transport = create_daily_transport(room_url, token)
+    spec = CallSpec(
+        call_id=f"daily-{uuid.uuid4().hex[:12]}",
+        transport_name="daily",
+        caller=CallerInfo(),
+        profile=profile,
+        company_name=settings.company_name,
+        realtime=realtime,
+        records_dir=settings.records_dir,
+        resilience=settings.realtime_resilience(),
+        audio_sample_rate=DAILY_SAMPLE_RATE,
+    )
+    call = Call(spec, transport, client_events=False)
+    caller_id: list[str] = []
+
+    @transport.event_handler("on_first_participant_joined")
+    async def on_first(_transport, participant):
+        caller_id.append(participant["id"])
+        name = participant.get("info", {}).get("userName")
+        await call.start_greeting(CallerInfo.from_untrusted(name=name))
+
+    @transport.event_handler("on_participant_left")
+    async def on_left(_transport, participant, reason):
+        if caller_id and participant["id"] == caller_id[0]:
+            await call.end("caller left the room", cancel=True)
+
+    return call
+
+
+async def run_daily_room(
+    room_url: str, profile: Profile, settings: Settings, realtime: RealtimeEndpoint
+) -> CallRecord:
+    logger.info(f"daily: joining {room_url}")
+    return await build_daily_call(room_url, profile, settings, realtime).run()
