@@ -22,6 +22,7 @@ from bot.turn_latency import TurnLatencyObserver
 from pipelines.composer import PipelineSlots, compose_pipeline
 from pipelines.media_stream_guard import GuardedSerializer
 from pipelines.realtime_service import create_realtime_service
+from processors.echo_gate import EchoGate, create_echo_gate
 
 # The emulator keys on this marker to voice the greeting verbatim; the real model reads it
 # as an instruction. One convention, shared with sim/realtime.
@@ -81,11 +82,17 @@ class Call:
         self._aggregators = LLMContextAggregatorPair(
             LLMContext(messages=[greeting_message(greeting)])
         )
+        slots = slots or PipelineSlots()
+        echo = create_echo_gate(spec.profile.echo_gate)
+        self.echo_gate: EchoGate | None = echo.gate if echo else None
+        if echo:
+            slots.echo_gate.insert(0, echo.gate)
+            slots.after_output.insert(0, echo.tap)
         pipeline = compose_pipeline(
             transport=transport,
             llm=self._llm,
             aggregators=self._aggregators,
-            slots=slots or PipelineSlots(),
+            slots=slots,
         )
         self.recorder = CallRecorder(self._new_record(), prices=spec.prices)
         self.recorder.attach(self._aggregators)

@@ -32,6 +32,7 @@ from bot.beta_keys import TTS_ONLY_VOICES, translate_beta_keys
 from bot.caller_info import CallerInfo, sanitize_number, sanitize_text
 from bot.config_errors import ConfigError
 from bot.turn_presets import PRESET_NAMES, turn_detection_for
+from processors.echo_config import EchoGateConfig
 
 DEFAULT_PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 GA_VOICES = (
@@ -111,6 +112,7 @@ class Profile(BaseModel):
     tools: list[str] = Field(default_factory=list)
     processors: list[ProcessorSpec] = Field(default_factory=list)
     fallback_line: str = "I'm sorry, I'm having trouble right now."
+    echo_gate: EchoGateConfig = Field(default_factory=EchoGateConfig)
 
     @field_validator("greeting")
     @classmethod
@@ -212,7 +214,8 @@ class Profile(BaseModel):
 def _reason(error: Mapping[str, Any]) -> str:
     loc = tuple(error.get("loc", ()))
     if error.get("type") == "extra_forbidden":
-        model = ProcessorSpec if loc[:1] == ("processors",) and len(loc) > 1 else Profile
+        nested = {"processors": ProcessorSpec, "echo_gate": EchoGateConfig}
+        model = nested.get(str(loc[0]), Profile) if len(loc) > 1 else Profile
         return f"unknown key; valid keys: {', '.join(model.model_fields)}"
     return str(error.get("msg", "invalid value")).removeprefix("Value error, ")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 EchoMode = Literal["off", "mute_while_speaking", "reference"]
 
@@ -73,12 +73,12 @@ class EchoGateConfig(BaseModel):
     tail_ms: TailMs | None = None
     max_delay_ms: MaxDelayMs | None = None
 
-    @model_validator(mode="after")
-    def _check(self) -> EchoGateConfig:
-        if self.preset not in ECHO_PRESETS:
-            valid = ", ".join(PRESET_NAMES)
-            raise ValueError(f"unknown preset {self.preset!r}; valid presets: {valid}")
-        return self
+    @field_validator("preset")
+    @classmethod
+    def _check_preset(cls, value: str) -> str:
+        if value not in ECHO_PRESETS:
+            raise ValueError(f"unknown preset {value!r}; valid presets: {', '.join(PRESET_NAMES)}")
+        return value
 
     def thresholds(self) -> EchoThresholds:
         overrides = {

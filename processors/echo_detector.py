@@ -35,6 +35,8 @@ _MIN_ADAPT_FRAMES = 4  # filter frames accumulated before its prediction is trus
 _ACCEPT_CORR = 0.5  # normalised correlation that makes a first delay estimate believable
 _CONFIRM_CORR = 0.25  # weaker estimates count when two in a row agree
 _FULL_SCALE_POWER = 32768.0**2
+_GUARD_FRAMES = 2  # +-40 ms of playback-timing slip covered by the guard
+_GUARD_GAIN = 10 ** (-12 / 10)
 
 
 def db_to_power(dbfs: float) -> float:
@@ -73,6 +75,11 @@ class EchoDetector:
         self._erl_measured = False
         self._reset_filter()
 
+    @property
+    def noise_floor(self) -> float:
+        """Tracked power of the input's background (int16 scale, squared)."""
+        return self._noise
+
     def _reset_filter(self) -> None:
         self._r = np.zeros((_TAPS, _TAPS))
         self._p = np.zeros(_TAPS)
@@ -96,7 +103,7 @@ class EchoDetector:
             echo = x @ self._w
             residual_power = float(np.mean((near - echo) ** 2))
             echo_power = float(np.mean(echo**2))
-            expected = self._noise + self._leak * echo_power
+            expected = self._noise + max(self._leak * echo_power, self._timing_guard())
         else:
             x = self._regressors() if self.delay is not None else None
             residual_power = float(np.mean(near**2))
@@ -122,6 +129,15 @@ class EchoDetector:
         self._far[-n:] = far
         self._far_frame_power[:-1] = self._far_frame_power[1:]
         self._far_frame_power[-1] = float(np.mean(far.astype(np.float64) ** 2))
+
+    def _timing_guard(self) -> float:
+        """Echo the prediction may miss when playback timing slips (a phone's jitter buffer
+        underruns, a chunk is late): the loudest far frame within _GUARD_FRAMES of the delay,
+        at the measured ERL, _GUARD_DB down."""
+        frame = self.delay // FRAME
+        lo = max(0, self._far_frame_power.size - 1 - frame - _GUARD_FRAMES)
+        hi = self._far_frame_power.size - frame + _GUARD_FRAMES
+        return self._erl * float(self._far_frame_power[lo:hi].max()) * _GUARD_GAIN
 
     def _track_noise(self, residual_power: float, echo_power: float) -> None:
         # Minimum statistics: falls fast, rises ~1 dB/s, so speech bursts barely lift it.

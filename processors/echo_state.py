@@ -67,6 +67,7 @@ class GateCore(Generic[Item]):
             return [(item, True)]
         if self.mode == "mute_while_speaking":
             self._set("closed" if bot_audible else "idle")
+            self.counters.echo_frames += int(bot_audible)
             return [(item, not bot_audible)]
         gate_open = self.state == "open"
         verdict = self.detector.frame(near, far, adapt=bot_audible and not gate_open)
