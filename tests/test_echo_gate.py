@@ -141,7 +141,7 @@ async def test_off_passes_the_echo():
 async def test_upstream_frames_pass_through_unchanged():
     pipeline, gate = gate_pipeline("reference")
     frames = [BotStartedSpeakingFrame(), BotStoppedSpeakingFrame()]
-    _, up = await run_test(
+    await run_test(
         pipeline,
         frames_to_send=frames,
         frames_to_send_direction=FrameDirection.UPSTREAM,
@@ -160,6 +160,7 @@ async def test_interruption_erases_the_audio_the_caller_will_not_hear():
     )
     out = [f for f in down if isinstance(f, InputAudioRawFrame)]
     assert [f.audio for f in out] == originals
+    assert gate.counters.echo_frames == 0
     assert any(isinstance(f, InterruptionFrame) for f in down)
 
 

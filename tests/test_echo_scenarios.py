@@ -39,5 +39,5 @@ def test_echo_follows_the_far_signal_by_its_delay():
 
 def test_bad_scenario_is_refused_with_its_name(tmp_path):
     (tmp_path / "broken.json").write_text(json.dumps({"far": "x.wav", "rate": 8000}))
-    with pytest.raises(ValueError, match="broken.json: missing key"):
+    with pytest.raises(ValueError, match=r"broken\.json: missing key"):
         load_scenario(tmp_path / "broken.json")
