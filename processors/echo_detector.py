@@ -37,6 +37,7 @@ _CONFIRM_CORR = 0.25  # weaker estimates count when two in a row agree
 _FULL_SCALE_POWER = 32768.0**2
 _GUARD_FRAMES = 2  # +-40 ms of playback-timing slip covered by the guard
 _GUARD_GAIN = 10 ** (-12 / 10)
+_BOUND_DECAY = 10 ** (-0.5 / 10)
 
 
 def db_to_power(dbfs: float) -> float:
@@ -73,6 +74,9 @@ class EchoDetector:
         self._candidate: int | None = None
         self._erl = 1.0  # echo power / far power; 0 dB until measured
         self._erl_measured = False
+        # Without a delay (no echo found yet, or none at all): how loud the input has been
+        # next to the loudest far frame that could be echoing; peak-hold, decaying 0.5 dB/frame.
+        self._erl_bound = 1.0
         self._reset_filter()
 
     @property
@@ -107,12 +111,14 @@ class EchoDetector:
         else:
             x = self._regressors() if self.delay is not None else None
             residual_power = float(np.mean(near**2))
-            echo_power = self._erl * float(self._far_frame_power.max())
+            erl = self._erl if self._erl_measured else self._erl_bound
+            echo_power = erl * float(self._far_frame_power.max())
             expected = self._noise + echo_power
         speech = residual_power > self._excess * expected and residual_power > self._floor
         self._track_noise(residual_power, echo_power)
         if adapt and not speech:
             self._learn(near, x, residual_power, echo_power)
+            self._track_erl_bound(residual_power)
         return FrameVerdict(
             speech=speech,
             residual_db=power_db(residual_power),
@@ -129,6 +135,11 @@ class EchoDetector:
         self._far[-n:] = far
         self._far_frame_power[:-1] = self._far_frame_power[1:]
         self._far_frame_power[-1] = float(np.mean(far.astype(np.float64) ** 2))
+
+    def _track_erl_bound(self, near_power: float) -> None:
+        far_max = float(self._far_frame_power.max())
+        if self.delay is None and far_max > self._floor:
+            self._erl_bound = max(near_power / far_max, self._erl_bound * _BOUND_DECAY, 1e-6)
 
     def _timing_guard(self) -> float:
         """Echo the prediction may miss when playback timing slips (a phone's jitter buffer

@@ -123,6 +123,18 @@ async def test_barge_in_opens_with_pre_roll_and_keeps_order():
     assert set(range(first_speech, first_speech + 40)) <= set(passed)
 
 
+async def test_barge_in_passes_on_a_line_without_echo():
+    # A headset: the bot talks, nothing comes back, the caller interrupts 1.5 s in.
+    near = np.zeros(4 * RATE)
+    onset = int(1.5 * RATE)
+    near[onset : onset + CALLER.size] += CALLER
+    out, originals, gate = await run_input("reference", near)
+    assert gate.counters.openings == 1
+    first_speech = onset // FRAME + 2
+    passed = {i for i, (f, o) in enumerate(zip(out, originals, strict=True)) if f.audio == o}
+    assert set(range(first_speech + 5, first_speech + 40)) <= passed
+
+
 async def test_mute_while_speaking_drops_the_barge_in_too():
     near = echo_of_bot(4.0)
     onset = int(1.5 * RATE)
