@@ -84,6 +84,12 @@ class EchoDetector:
         """Tracked power of the input's background (int16 scale, squared)."""
         return self._noise
 
+    def new_bot_turn(self) -> None:
+        """The bot starts talking again after a silence. Playback timing may have moved (the
+        phone's playout restarts on its own frame clock), so the echo model must prove itself
+        again; the delay and ERL are kept as the starting point."""
+        self._reset_filter()
+
     def _reset_filter(self) -> None:
         self._r = np.zeros((_TAPS, _TAPS))
         self._p = np.zeros(_TAPS)

@@ -78,6 +78,7 @@ class GateCore(Generic[Item]):
             self._set("idle")
             return [*released, (item, True)]
         if self.state == "idle":
+            self.detector.new_bot_turn()
             self._set("closed")
         self._speech_run = self._speech_run + 1 if verdict.speech else 0
         self._quiet_run = 0 if verdict.speech else self._quiet_run + 1
