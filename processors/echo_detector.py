@@ -38,6 +38,9 @@ _FULL_SCALE_POWER = 32768.0**2
 _GUARD_FRAMES = 2  # +-40 ms of playback-timing slip covered by the guard
 _GUARD_GAIN = 10 ** (-12 / 10)
 _BOUND_DECAY = 10 ** (-0.5 / 10)
+_SHIFT_WINDOW = 480  # 60 ms of input checked against shifted far audio
+_SHIFT_REACH = 480  # +-60 ms around the delay
+_SHIFT_CORR = 0.8  # caller speech at the echo's level gives ~0.7, a shifted echo ~0.9+
 
 
 def db_to_power(dbfs: float) -> float:
@@ -121,6 +124,9 @@ class EchoDetector:
             echo_power = erl * float(self._far_frame_power.max())
             expected = self._noise + echo_power
         speech = residual_power > self._excess * expected and residual_power > self._floor
+        if speech and adapt and self.delay is not None and self._shifted_echo():
+            speech = False  # the echo moved (playback timing slipped): re-find the delay
+            self._frames = _XCORR_EVERY - 1
         self._track_noise(residual_power, echo_power)
         if adapt and not speech:
             self._learn(near, x, residual_power, echo_power)
@@ -141,6 +147,24 @@ class EchoDetector:
         self._far[-n:] = far
         self._far_frame_power[:-1] = self._far_frame_power[1:]
         self._far_frame_power[-1] = float(np.mean(far.astype(np.float64) ** 2))
+
+    def _shifted_echo(self) -> bool:
+        """Does the last 60 ms of input match the far audio at a lag near the delay?
+
+        Playback timing can slip by a frame or two (a jitter buffer underruns, the bot process
+        stalls): then the echo model predicts the wrong samples and the residual looks like
+        speech. Caller speech over the echo lowers this correlation; a shifted echo doesn't.
+        """
+        window, reach = _SHIFT_WINDOW, _SHIFT_REACH
+        near = self._near[-window:]
+        end = self._far.size - max(0, self.delay - reach)
+        far = self._far[max(0, end - window - 2 * reach) : end]
+        if far.size < window + 1:
+            return False
+        frames = sliding_window_view(far, window)
+        dots = frames @ near
+        norms = np.linalg.norm(frames, axis=1) * np.linalg.norm(near) + 1e-9
+        return float(np.max(dots / norms)) > _SHIFT_CORR
 
     def _track_erl_bound(self, near_power: float) -> None:
         far_max = float(self._far_frame_power.max())
