@@ -8,7 +8,7 @@ endif
 PY := .venv/bin/python
 ARGS ?=
 
-.PHONY: install run test lint format bench call
+.PHONY: install run test lint format bench bench-echo call
 
 install: .venv/.installed
 
@@ -36,3 +36,7 @@ test: lint
 
 bench: install
 	$(PY) -m bench $(ARGS)
+
+# Echo-gate quality on the project's scenario set (48, seed 7; rebuilt deterministically).
+bench-echo: install
+	$(PY) -m bench.echo --build $(ARGS)

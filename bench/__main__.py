@@ -3,8 +3,10 @@
 import asyncio
 import json
 
+from bench.echo import main as echo_main
 from bench.load import main as load_main
 
 if __name__ == "__main__":
+    print(json.dumps(echo_main(["--build"])))
     for row in asyncio.run(load_main([1, 10, 20], "twilio")):
         print(json.dumps({"bench": "load", **row}))

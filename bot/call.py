@@ -24,6 +24,7 @@ from pipelines.composer import PipelineSlots, compose_pipeline
 from pipelines.media_stream_guard import GuardedSerializer
 from pipelines.realtime_resilience_config import RealtimeResilienceConfig
 from pipelines.realtime_service import create_realtime_service
+from processors.echo_gate import EchoGate, create_echo_gate
 from processors.tools.toolkit import ToolKit
 
 # The emulator keys on this marker to voice the greeting verbatim; the real model reads it
@@ -117,6 +118,11 @@ class Call:
         greeting = spec.profile.render_greeting(spec.caller, spec.company_name)
         self._context = LLMContext(messages=[greeting_message(greeting)])
         self._aggregators = LLMContextAggregatorPair(self._context)
+        echo = create_echo_gate(spec.profile.echo_gate)
+        self.echo_gate: EchoGate | None = echo.gate if echo else None
+        if echo:
+            slots.echo_gate.insert(0, echo.gate)
+            slots.after_output.insert(0, echo.tap)
         pipeline = compose_pipeline(
             transport=transport,
             llm=self._llm,

@@ -32,6 +32,7 @@ from bot.beta_keys import TTS_ONLY_VOICES, translate_beta_keys
 from bot.caller_info import CallerInfo, sanitize_number, sanitize_text
 from bot.config_errors import ConfigError
 from bot.turn_presets import PRESET_NAMES, turn_detection_for
+from processors.echo_config import EchoGateConfig
 from processors.tools.settings import FarewellGuardSettings, ToolSettings
 
 DEFAULT_PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
@@ -113,6 +114,7 @@ class Profile(BaseModel):
     tool_settings: ToolSettings = Field(default_factory=ToolSettings)
     processors: list[ProcessorSpec] = Field(default_factory=list)
     fallback_line: str = "I'm sorry, I'm having trouble right now."
+    echo_gate: EchoGateConfig = Field(default_factory=EchoGateConfig)
 
     @field_validator("greeting")
     @classmethod
@@ -215,6 +217,7 @@ _NESTED_MODELS: dict[tuple, type[BaseModel]] = {
     ("processors",): ProcessorSpec,
     ("tool_settings",): ToolSettings,
     ("tool_settings", "farewell_guard"): FarewellGuardSettings,
+    ("echo_gate",): EchoGateConfig,
 }
 
 

@@ -2,7 +2,7 @@
 so the data flow is written down once:
 
     transport in → input filters → echo gate → user context → [before_llm] → Realtime
-    → tool processors → [after_llm] → transport out → assistant context
+    → tool processors → [after_llm] → transport out → echo reference tap → assistant context
 
 Pipecat needs both context aggregators around a Realtime service: the user half turns
 `LLMRunFrame` into the context frame that makes the greeting, and the assistant half
@@ -27,6 +27,8 @@ class PipelineSlots:
     before_llm: list[FrameProcessor] = field(default_factory=list)
     tool_processors: list[FrameProcessor] = field(default_factory=list)
     after_llm: list[FrameProcessor] = field(default_factory=list)
+    # Right after transport output: sees each audio chunk as it is written to the line.
+    after_output: list[FrameProcessor] = field(default_factory=list)
 
 
 def compose_pipeline(
@@ -47,6 +49,7 @@ def compose_pipeline(
             *slots.tool_processors,
             *slots.after_llm,
             transport.output(),
+            *slots.after_output,
             aggregators.assistant(),
         ]
     )

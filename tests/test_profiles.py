@@ -357,3 +357,34 @@ def test_beta_transcription_mapped_with_warning(warnings: list[str]) -> None:
     data["input_audio_transcription"] = {"model": "whisper-1", "language": "en"}
     with pytest.raises(ConfigError, match=r"input_audio_transcription\.language"):
         parse_profile(data, "custom")
+
+
+# --- echo gate ----------------------------------------------------------------------------------
+
+
+def test_echo_gate_defaults_to_reference_balanced() -> None:
+    gate = load_profile("default").echo_gate
+    assert (gate.mode, gate.preset) == ("reference", "balanced")
+
+
+def test_echo_gate_override_beats_preset(tmp_path: Path) -> None:
+    path = write_profile(tmp_path, echo_gate={"preset": "strict", "tail_ms": 900})
+    thresholds = load_profile(str(path)).echo_gate.thresholds()
+    assert thresholds.tail_ms == 900
+    assert thresholds.open_ms == 100  # from the strict preset
+
+
+@pytest.mark.parametrize(
+    ("echo_gate", "key", "reason"),
+    [
+        ({"mode": "loud"}, "echo_gate.mode", "reference"),
+        ({"preset": "chatty"}, "echo_gate.preset", "balanced, strict, sensitive"),
+        ({"tail_ms": -1}, "echo_gate.tail_ms", "greater than or equal to 0"),
+        ({"threshold": 0.5}, "echo_gate.threshold", "valid keys: mode, preset"),
+    ],
+)
+def test_bad_echo_gate_names_its_key(
+    tmp_path: Path, echo_gate: dict[str, Any], key: str, reason: str
+) -> None:
+    text = config_error(tmp_path, echo_gate=echo_gate)
+    assert f"profile custom: {key}:" in text and reason in text

@@ -1,0 +1,193 @@
+"""The echo gate: the bot never interrupts itself, and a real barge-in still gets through.
+
+Two processors share one :class:`EchoReference` per call:
+
+- :class:`EchoReferenceTap`, right *after* the output transport: the output transport pushes
+  each audio chunk downstream once it has been written to the line, at the rate it was
+  written, already at the line's sample rate. That is the bot's audio *as sent* (interrupted
+  audio never reaches it); the reference turns it into *as heard* by scheduling it on the
+  caller's playout timeline.
+- :class:`EchoGate`, right after the input transport: judges every input frame against what
+  the caller was hearing (see ``processors/echo_state.py`` for the states) and replaces echo
+  by comfort silence of the same length, so the Realtime input buffer's timing never skips.
+
+Build both with :func:`create_echo_gate`; ``docs/echo_gate.md`` explains the choices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from loguru import logger
+from pipecat.audio.utils import create_file_resampler, create_stream_resampler
+from pipecat.frames.frames import (
+    CancelFrame,
+    EndFrame,
+    Frame,
+    InputAudioRawFrame,
+    InterruptionFrame,
+    OutputAudioRawFrame,
+)
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+
+from processors.echo_config import EchoGateConfig
+from processors.echo_detector import FRAME, db_to_power
+from processors.echo_reference import ANALYSIS_RATE, EchoReference
+from processors.echo_state import GateCore, GateCounters
+
+_COMFORT_MAX_DBFS = -60.0  # comfort noise never reaches a level any VAD calls speech
+_RESYNC = ANALYSIS_RATE * 3 // 10  # input this far off the wall clock re-anchors (300 ms)
+
+
+def _samples(audio: bytes, channels: int) -> np.ndarray:
+    pcm = np.frombuffer(audio, dtype="<i2")
+    if channels > 1:
+        pcm = pcm[: pcm.size // channels * channels].reshape(-1, channels)[:, 0]
+    return pcm.astype(np.float32)
+
+
+class EchoReferenceTap(FrameProcessor):
+    """Feeds the bot's played audio into the shared reference; passes every frame on."""
+
+    def __init__(self, reference: EchoReference, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._reference = reference
+        self._resampler = create_stream_resampler()
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, OutputAudioRawFrame) and direction == FrameDirection.DOWNSTREAM:
+            audio = frame.audio
+            if frame.sample_rate != ANALYSIS_RATE:
+                audio = await self._resampler.resample(audio, frame.sample_rate, ANALYSIS_RATE)
+            self._reference.play(_samples(audio, frame.num_channels))
+        elif isinstance(frame, InterruptionFrame):
+            self._reference.interrupt()
+        await self.push_frame(frame, direction)
+
+
+class EchoGate(FrameProcessor):
+    """Passes the caller's audio, replacing the bot's echo with comfort silence."""
+
+    def __init__(self, config: EchoGateConfig, reference: EchoReference, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.config = config
+        self._reference = reference
+        self._core: GateCore[InputAudioRawFrame] = GateCore(config.mode, config.thresholds())
+        self._tail = config.thresholds().tail_ms * ANALYSIS_RATE // 1000
+        self._near_end: int | None = None
+        self._resampler = create_file_resampler()
+        self._comfort = np.random.default_rng(0).standard_normal(ANALYSIS_RATE * 4)
+        self._comfort_pos = 0
+        self._warned_frame_size = False
+
+    @property
+    def counters(self) -> GateCounters:
+        return self._core.counters
+
+    @property
+    def state(self) -> str:
+        return self._core.state
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, InputAudioRawFrame) and direction == FrameDirection.DOWNSTREAM:
+            await self._gate(frame)
+        elif isinstance(frame, (EndFrame, CancelFrame)):
+            await self._emit(self._core.flush())
+            self._log_summary()
+            await self.push_frame(frame, direction)
+        else:
+            await self.push_frame(frame, direction)
+
+    async def _gate(self, frame: InputAudioRawFrame) -> None:
+        if self.config.mode == "off":
+            await self.push_frame(frame)
+            return
+        audio = frame.audio
+        if frame.sample_rate != ANALYSIS_RATE:
+            audio = await self._resampler.resample(audio, frame.sample_rate, ANALYSIS_RATE)
+        near = _samples(audio, frame.num_channels)
+        if near.size != FRAME:
+            # Phone lines deliver 20 ms frames; anything else is judged only by bot activity.
+            if not self._warned_frame_size:
+                logger.warning(f"{self}: expects 20 ms frames, got {near.size} samples at 8 kHz")
+                self._warned_frame_size = True
+            near = np.resize(near, FRAME)
+        end = self._input_clock(near.size)
+        far = self._reference.window(end, near.size)
+        audible = end < self._reference.last_audio_end + self._tail
+        before = self._core.state
+        released = self._core.process(frame, near, far, bot_audible=audible)
+        if self._core.state != before:
+            self._log_change(before, self._core.state)
+        await self._emit(released)
+
+    def _input_clock(self, n: int) -> int:
+        """Input time of this frame's end, on the reference's timeline.
+
+        Counted in samples, because frames queued during a stall arrive in a burst but were
+        spoken 20 ms apart; never ahead of the wall clock (a frame cannot arrive before it
+        was spoken, so a burst at start-up pulls the count back); re-anchored after a gap.
+        """
+        now = self._reference.now_index()
+        end = now if self._near_end is None else min(self._near_end + n, now)
+        if end < now - _RESYNC:
+            end = now
+        self._near_end = end
+        return end
+
+    async def _emit(self, released: list[tuple[InputAudioRawFrame, bool]]) -> None:
+        for frame, passed in released:
+            if not passed:
+                # Same frame object: same id, pts, source and length; only the samples change.
+                frame.audio = self._comfort_audio(len(frame.audio) // 2)
+            await self.push_frame(frame)
+
+    def _comfort_audio(self, count: int) -> bytes:
+        if self._core.detector is None:
+            return bytes(count * 2)
+        noise_power = min(self._core.detector.noise_floor, db_to_power(_COMFORT_MAX_DBFS))
+        if self._comfort_pos + count > self._comfort.size:
+            self._comfort_pos = 0
+        chunk = self._comfort[self._comfort_pos : self._comfort_pos + count]
+        self._comfort_pos += count
+        return (chunk * np.sqrt(noise_power)).astype("<i2").tobytes()
+
+    def _log_change(self, before: str, after: str) -> None:
+        verdict = self._core.last_verdict
+        detail = ""
+        if verdict is not None:
+            delay = "?" if verdict.delay_ms is None else f"{verdict.delay_ms:.0f} ms"
+            erl = "?" if verdict.erl_db is None else f"{verdict.erl_db:.1f} dB"
+            detail = (
+                f" (residual {verdict.residual_db:.1f} dBFS, echo {verdict.echo_db:.1f} dBFS,"
+                f" delay {delay}, ERL {erl})"
+            )
+        logger.debug(f"{self}: {before} -> {after}{detail}")
+        if after == "open":
+            logger.info(f"{self}: caller barge-in passed{detail}")
+
+    def _log_summary(self) -> None:
+        c = self._core.counters
+        logger.info(
+            f"{self}: mode={self.config.mode} openings={c.openings} state_changes="
+            f"{c.state_changes} echo_frames_silenced={c.echo_frames}"
+        )
+
+
+@dataclass(frozen=True)
+class EchoGateProcessors:
+    """The pair to place: ``gate`` after transport input, ``tap`` after transport output."""
+
+    gate: EchoGate
+    tap: EchoReferenceTap
+
+
+def create_echo_gate(config: EchoGateConfig) -> EchoGateProcessors | None:
+    """The gate and its reference tap for one call; ``None`` when the mode is ``off``."""
+    if config.mode == "off":
+        return None
+    reference = EchoReference()
+    return EchoGateProcessors(EchoGate(config, reference), EchoReferenceTap(reference))

@@ -1,0 +1,78 @@
+"""What the caller is hearing right now: the bot's audio on a wall-clock timeline.
+
+The output transport hands audio to the line faster than real time (Pipecat's WebSocket
+transports send at twice the playback rate) and the phone plays it at real time from its
+playout buffer. So a chunk is *heard* when the previous one has finished, not when it was
+sent: ``play`` schedules each chunk at ``max(now, end of the previous chunk)``. An
+interruption makes the provider drop its queued audio (``clear``), so ``interrupt`` erases
+everything scheduled after now.
+
+One instance per call, shared by the tap after the output transport (writer) and the echo
+gate after the input transport (reader), both on the pipeline's event loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+ANALYSIS_RATE = 8000
+_CAPACITY_S = 64  # bot audio may be queued this far ahead of playback (long replies at 2x)
+_READ_MARGIN = 2 * ANALYSIS_RATE  # the gate reads at most this far into the past
+# A transport pacing at real time hands over each chunk a few ms "late" (its own processing);
+# the phone's jitter buffer plays on seamlessly, so a chunk this late still follows on directly.
+_JITTER = ANALYSIS_RATE * 6 // 100
+
+
+class EchoReference:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._t0 = clock()
+        self._size = _CAPACITY_S * ANALYSIS_RATE
+        self._ring = np.zeros(self._size, dtype=np.float32)
+        self._cursor = 0  # sample index where the next scheduled chunk starts playing
+        self.last_audio_end = -(10**9)  # sample index where the latest bot audio ends
+
+    def now_index(self) -> int:
+        return round((self._clock() - self._t0) * ANALYSIS_RATE)
+
+    def play(self, samples: np.ndarray) -> None:
+        """Schedule 8 kHz float samples (int16 scale) to be heard after what is queued."""
+        now = self.now_index()
+        if self._cursor < now - _JITTER:
+            self._clear(self._cursor, now)  # the line was idle: nothing was heard meanwhile
+            self._cursor = now
+        n = min(samples.size, self._size - _READ_MARGIN - (self._cursor - now))
+        if n <= 0:
+            return
+        self._write(self._cursor, samples[:n])
+        self._cursor += n
+        self.last_audio_end = self._cursor
+
+    def interrupt(self) -> None:
+        """The provider was told to drop queued audio: nothing after now will be heard."""
+        now = self.now_index()
+        if self._cursor > now:
+            self._clear(now, self._cursor)
+            self._cursor = now
+            self.last_audio_end = min(self.last_audio_end, now)
+
+    def window(self, end: int, n: int) -> np.ndarray:
+        """The ``n`` samples heard just before sample index ``end``."""
+        lo = end - n
+        idx = np.arange(lo, end) % self._size
+        out = self._ring[idx]
+        if end > self._cursor:  # not scheduled (yet): silence, never last lap's audio
+            out[max(0, n - (end - self._cursor)) :] = 0.0
+        return out
+
+    def _write(self, start: int, samples: np.ndarray) -> None:
+        idx = np.arange(start, start + samples.size) % self._size
+        self._ring[idx] = samples
+
+    def _clear(self, start: int, end: int) -> None:
+        if end > start:
+            span = min(end - start, self._size)
+            self._ring[np.arange(start, start + span) % self._size] = 0.0
