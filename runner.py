@@ -17,6 +17,7 @@ from bot.pricing import load_price_table
 from bot.profiles import load_profile
 from bot.settings import Settings, load_settings
 from bot.telephony_server import TelephonyConfig, TelephonyServer
+from pipelines.profile_processors import ProcessorKit
 from pipelines.telephony_transport import TELEPHONY_PROVIDERS
 from processors.tools.toolkit import ToolKit
 
@@ -63,6 +64,7 @@ def _say_offline_loudly(reason: str, port: int) -> None:
 async def serve_telephony(args: argparse.Namespace, settings: Settings) -> None:
     profile = load_profile(args.profile or settings.bot_profile)
     toolkit = ToolKit.from_profile(profile, settings)
+    processors = ProcessorKit.from_profile(profile)
     prices = load_price_table(settings.prices_file)
     emulator = None
     api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
@@ -84,12 +86,14 @@ async def serve_telephony(args: argparse.Namespace, settings: Settings) -> None:
             realtime=realtime,
             prices=prices,
             toolkit=toolkit,
+            processors=processors,
         )
     )
     logger.info(
         f"serving {args.transport} on http://{args.host}:{args.port} "
         f"(POST / webhook, WS /ws media, GET /health), profile {profile.name}, "
-        f"tools: {', '.join(toolkit.names) or 'none'}"
+        f"tools: {', '.join(toolkit.names) or 'none'}, "
+        f"processors: {', '.join(processors.names) or 'none'}"
     )
     http = uvicorn.Server(
         uvicorn.Config(
