@@ -120,3 +120,60 @@ def seconds_between(start_iso: str, end_iso: str) -> float:
     from datetime import datetime
 
     return (datetime.fromisoformat(end_iso) - datetime.fromisoformat(start_iso)).total_seconds()
+
+
+def dtmf_profile(tmp_path: Path, **options) -> str:
+    keypad = {"name": "dtmf", "options": {"inter_digit_timeout_s": 1.0, **options}}
+    return write_profile(
+        tmp_path,
+        [keypad],
+        tools=["transfer_call"],
+        tool_settings={"transfer_destinations": {"operator": "+15550100999"}},
+    )
+
+
+async def test_keypad_entries_reach_the_model_as_one_message_each(tmp_path, emulator):
+    profile = dtmf_profile(tmp_path)
+    args = ("--transport", "twilio", "--realtime-url", emulator.url, "--profile", profile)
+    async with run_bot(tmp_path, *args) as bot:
+        # Ended by the terminator; then, while the bot answers, one ended by the timeout.
+        steps = (Dtmf("1234#"), Silence(2.0), Dtmf("42"), Silence(4.0))
+        result = await caller(bot.ws_url, *steps).run()
+        [record] = await bot.wait_for_records(1)
+    [session] = emulator.sessions
+
+    assert result.dtmf_sent == "1234#42"
+    told = [text_of(i) for i in session.items if "keypad" in text_of(i)]
+    assert told == [
+        "The caller pressed 1 2 3 4 # on their phone keypad.",
+        "The caller pressed 4 2 on their phone keypad.",
+    ]
+    assert events_of(record, "dtmf") == ["keys 1234#: sent to the model", "keys 42: sent to the model"]
+    # The model answered the first entry out loud (the second key press cut it short).
+    answers = [i for i in session.items if i.get("role") == "assistant"]
+    assert len(answers) >= 2, "greeting plus at least one answer to the keys"
+    assert result.bot_audio_total_s > voiced_seconds(bot_clip(GREETING).pcm8) + 0.5
+
+
+async def test_mapped_key_transfers_the_caller_to_the_operator(tmp_path, emulator):
+    action = {"tool": "transfer_call", "arguments": {"destination": "operator"}}
+    profile = dtmf_profile(tmp_path, actions={"0": action})
+    async with FakeProviderApi() as provider_api:
+        env = twilio_env(tmp_path, provider_api.url)
+        args = ("--transport", "twilio", "--realtime-url", emulator.url, "--profile", profile)
+        async with run_bot(tmp_path, *args, env=env) as bot:
+            result = await caller(bot.ws_url, Dtmf("0"), Silence(15.0)).run()
+            [record] = await bot.wait_for_records(1)
+    [session] = emulator.sessions
+
+    assert result.closed_by == "server"
+    assert record["end_reason"] == "transferred to operator"
+    assert events_of(record, "dtmf") == ["keys 0: running transfer_call"]
+    # The model was told, so it announced the transfer before the line was handed over.
+    assert any("ran transfer_call" in text_of(i) for i in session.items)
+    assert record["transcript"][-1]["role"] == "bot"
+    [update] = provider_api.twilio_updates(result.call_sid)
+    assert "<Number>+15550100999</Number>" in update.form["Twiml"]
+    assert not [i for i in session.items if i.get("type") == "function_call"], (
+        "the key ran the tool itself; the model never had to call it"
+    )
