@@ -9,7 +9,14 @@ from pipecat.metrics.metrics import LLMUsageMetricsData
 from pipecat.observers.base_observer import BaseObserver, FramePushed
 from pipecat.processors.aggregators.llm_response_universal import LLMContextAggregatorPair
 
-from bot.call_record import CallEvent, CallRecord, ToolCallEntry, TranscriptEntry, TurnLatency, utc_now_iso
+from bot.call_record import (
+    CallEvent,
+    CallRecord,
+    ToolCallEntry,
+    TranscriptEntry,
+    TurnLatency,
+    utc_now_iso,
+)
 from bot.pricing import PriceTable, estimate_cost_usd
 
 

@@ -128,8 +128,7 @@ class Dtmf(ProfileProcessor, DTMFAggregator):
             )
             return
         await self.context.tell_model(
-            f"The caller pressed {keys} on their keypad, which ran {action.tool}. "
-            f"{result.message}",
+            f"The caller pressed {keys} on their keypad, which ran {action.tool}. {result.message}",
             role="developer",
             run_llm=result.run_llm,
         )

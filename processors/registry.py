@@ -75,9 +75,7 @@ def import_processor_class(path: str) -> type[ProfileProcessor]:
 
 def _check_class(cls: object, where: str) -> type[ProfileProcessor]:
     if not (inspect.isclass(cls) and issubclass(cls, ProfileProcessor)):
-        raise ValueError(
-            f"{where} is not a ProfileProcessor subclass (see docs/processors.md)"
-        )
+        raise ValueError(f"{where} is not a ProfileProcessor subclass (see docs/processors.md)")
     return cls
 
 

@@ -127,4 +127,4 @@ def test_runner_refuses_a_bad_processor_in_one_line(tmp_path):
     done = start_runner(tmp_path, "--profile", str(profile))
     assert done.returncode == 2
     [line] = done.stderr.strip().splitlines()[-1:]
-    assert line.startswith("config error: profile bad: processors[0].options.timeout_s:"), line
+    assert line.startswith("config error: profile default: processors[0].options.timeout_s:"), line

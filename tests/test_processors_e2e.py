@@ -148,7 +148,10 @@ async def test_keypad_entries_reach_the_model_as_one_message_each(tmp_path, emul
         "The caller pressed 1 2 3 4 # on their phone keypad.",
         "The caller pressed 4 2 on their phone keypad.",
     ]
-    assert events_of(record, "dtmf") == ["keys 1234#: sent to the model", "keys 42: sent to the model"]
+    assert events_of(record, "dtmf") == [
+        "keys 1234#: sent to the model",
+        "keys 42: sent to the model",
+    ]
     # The model answered the first entry out loud (the second key press cut it short).
     answers = [i for i in session.items if i.get("role") == "assistant"]
     assert len(answers) >= 2, "greeting plus at least one answer to the keys"

@@ -116,7 +116,7 @@ class CallTools:
         if tool is None:
             raise ToolError(f"tool {name!r} is not in this profile's tools")
         result = await tool().run(validate_arguments(tool, arguments), self.context)
-        logger.info(f"call {self.context.call_id}: tool {name} (not from the model): {result.message}")
+        logger.info(f"call {self.context.call_id}: tool {name} (run by the call): {result.message}")
         return result
 
     async def after_call(self, record: CallRecord) -> list[str]:
