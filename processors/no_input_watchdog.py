@@ -2,7 +2,8 @@
 
 After ``timeout_s`` with neither caller speech nor bot speech the bot re-prompts; after
 ``max_reprompts`` re-prompts in a row it says ``closing_line`` and hangs up once that has
-played (``end_reason`` goes into the call record). Caller speech resets the count.
+played (``end_reason`` goes into the call record). Caller speech or a key press resets
+the count.
 
 The clock is Pipecat's ``UserIdleController``: it starts when the bot stops speaking and
 stops while the bot speaks, the caller speaks or a tool runs. Two cases it leaves
@@ -21,6 +22,7 @@ from pipecat.frames.frames import (
     FunctionCallCancelFrame,
     FunctionCallResultFrame,
     FunctionCallsStartedFrame,
+    InputDTMFFrame,
     StartFrame,
     UserStartedSpeakingFrame,
     UserStoppedSpeakingFrame,
@@ -95,6 +97,10 @@ class NoInputWatchdog(ProfileProcessor):
             await self._idle.process_frame(frame)
             if isinstance(frame, _REARM):
                 await self._idle.wait_for_user()
+        elif isinstance(frame, InputDTMFFrame):
+            # A key press is the caller answering too.
+            self._reprompts = 0
+            await self._idle.wait_for_user()
         elif isinstance(frame, (EndFrame, CancelFrame)):
             await self._idle.stop()
         await self.push_frame(frame, direction)

@@ -1,12 +1,14 @@
 """The watchdog's clock: silence counts, bot speech and running tools do not, and caller
 speech starts the re-prompt count again."""
 
+from pipecat.audio.dtmf.types import KeypadEntry
 from pipecat.frames.frames import (
     BotStartedSpeakingFrame,
     BotStoppedSpeakingFrame,
     FunctionCallFromLLM,
     FunctionCallResultFrame,
     FunctionCallsStartedFrame,
+    InputDTMFFrame,
     UserStartedSpeakingFrame,
     UserStoppedSpeakingFrame,
 )
@@ -93,3 +95,14 @@ async def test_silence_without_any_bot_audio_still_counts():
     call = FakeCall()
     await run_test(watchdog(call), frames_to_send=[SleepFrame(TIMEOUT_S + MARGIN_S)])
     assert call.said == ["R"]
+
+
+async def test_a_key_press_counts_as_the_caller_answering():
+    call = FakeCall()
+    frames = [
+        SleepFrame(TIMEOUT_S + MARGIN_S),  # re-prompt 1
+        InputDTMFFrame(button=KeypadEntry.ONE),  # the count starts again
+        SleepFrame(TIMEOUT_S + MARGIN_S),  # re-prompt 1 again, not the closing line
+    ]
+    await run_test(watchdog(call), frames_to_send=frames)
+    assert call.said == ["R", "R"]

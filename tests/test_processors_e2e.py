@@ -1,6 +1,7 @@
 """Profile processors end to end: the real runner.py, the Realtime emulator and the phone
 caller over real sockets, with processors placed by name in the profile."""
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -90,14 +91,19 @@ async def test_silent_caller_is_reprompted_then_hung_up_on(tmp_path, emulator):
         },
     }
     profile = write_profile(tmp_path, [watchdog])
-    args = ("--transport", "twilio", "--realtime-url", emulator.url, "--profile", profile)
-    async with run_bot(tmp_path, *args) as bot:
-        result = await caller(bot.ws_url, Silence(40.0)).run()
-        [record] = await bot.wait_for_records(1)
+    async with FakeProviderApi() as provider_api:
+        env = twilio_env(tmp_path, provider_api.url)
+        args = ("--transport", "twilio", "--realtime-url", emulator.url, "--profile", profile)
+        async with run_bot(tmp_path, *args, env=env) as bot:
+            result = await caller(bot.ws_url, Silence(40.0)).run()
+            [record] = await bot.wait_for_records(1)
     [session] = emulator.sessions
 
     assert result.closed_by == "server", "the bot must end the call, not the caller"
     assert record["end_reason"] == "no input"
+    # The same hang-up as the hangup_call tool: the provider's REST call ends the line.
+    [hang_up] = provider_api.twilio_updates(result.call_sid)
+    assert hang_up.form == {"Status": "completed"}
     bot_lines = [t["text"] for t in record["transcript"] if t["role"] == "bot"]
     assert bot_lines[1:] == [REPROMPT, CLOSING]
     # The caller heard three utterances: greeting, re-prompt, closing line.
@@ -117,8 +123,6 @@ async def test_silent_caller_is_reprompted_then_hung_up_on(tmp_path, emulator):
 
 
 def seconds_between(start_iso: str, end_iso: str) -> float:
-    from datetime import datetime
-
     return (datetime.fromisoformat(end_iso) - datetime.fromisoformat(start_iso)).total_seconds()
 
 
