@@ -29,6 +29,7 @@ from bot.room_cli import (
 )
 from bot.settings import Settings, load_settings
 from bot.telephony_server import TelephonyConfig, TelephonyServer
+from pipelines.profile_processors import ProcessorKit
 from pipelines.telephony_transport import TELEPHONY_PROVIDERS
 from processors.tools.toolkit import ToolKit
 
@@ -78,6 +79,7 @@ def _say_offline_loudly(reason: str, port: int) -> None:
 async def serve_telephony(args: argparse.Namespace, settings: Settings) -> None:
     profile = load_profile(args.profile or settings.bot_profile)
     toolkit = ToolKit.from_profile(profile, settings)
+    processors = ProcessorKit.from_profile(profile)
     prices = load_price_table(settings.prices_file)
     async with realtime_endpoint(settings, offline=args.offline, url=args.realtime_url) as realtime:
         if realtime.emulated:
@@ -91,12 +93,14 @@ async def serve_telephony(args: argparse.Namespace, settings: Settings) -> None:
                 realtime=realtime,
                 prices=prices,
                 toolkit=toolkit,
+                processors=processors,
             )
         )
         logger.info(
             f"serving {args.transport} on http://{args.host}:{args.port} "
             f"(POST / webhook, WS /ws media, GET /health), profile {profile.name}, "
-            f"tools: {', '.join(toolkit.names) or 'none'}"
+            f"tools: {', '.join(toolkit.names) or 'none'}, "
+            f"processors: {', '.join(processors.names) or 'none'}"
         )
         config = uvicorn.Config(
             server.app, host=args.host, port=args.port, log_level="warning", lifespan="off"

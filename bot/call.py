@@ -22,6 +22,7 @@ from bot.turn_latency import TurnLatencyObserver
 from pipelines.call_control import CallControl
 from pipelines.composer import PipelineSlots, compose_pipeline
 from pipelines.media_stream_guard import GuardedSerializer
+from pipelines.profile_processors import ProcessorKit
 from pipelines.realtime_resilience_config import RealtimeResilienceConfig
 from pipelines.realtime_service import create_realtime_service
 from processors.echo_gate import EchoGate, create_echo_gate
@@ -54,6 +55,7 @@ class CallSpec:
     audio_sample_rate: int = 8000
     toolkit: ToolKit | None = None
     resilience: RealtimeResilienceConfig = field(default_factory=RealtimeResilienceConfig)
+    processors: ProcessorKit | None = None
 
 
 def greeting_message(greeting: str) -> dict:
@@ -115,6 +117,14 @@ class Call:
         if self._tools is not None:
             self._tools.register(self._llm)
             slots.tool_processors = [*slots.tool_processors, *self._tools.processors]
+        if spec.processors is not None:
+            spec.processors.for_call(
+                call_id=spec.call_id,
+                recorder=self.recorder,
+                end_call=self.end,
+                control=call_control,
+                tools=self._tools,
+            ).fill(slots)
         greeting = spec.profile.render_greeting(spec.caller, spec.company_name)
         self._context = LLMContext(messages=[greeting_message(greeting)])
         self._aggregators = LLMContextAggregatorPair(self._context)

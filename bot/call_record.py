@@ -25,6 +25,14 @@ class ToolCallEntry(BaseModel):
     at: str
 
 
+class CallEvent(BaseModel):
+    """Something a profile processor did (re-prompted, keys pressed, ...)."""
+
+    source: str
+    event: str
+    at: str
+
+
 class TurnLatency(BaseModel):
     """Bot-side latency: the Realtime server saw the caller stop → the bot's audio started."""
 
@@ -48,6 +56,7 @@ class CallRecord(BaseModel):
     transcript: list[TranscriptEntry] = Field(default_factory=list)
     tool_calls: list[ToolCallEntry] = Field(default_factory=list)
     turns: list[TurnLatency] = Field(default_factory=list)
+    events: list[CallEvent] = Field(default_factory=list)
     usage: TokenUsage = Field(default_factory=TokenUsage)
     cost_usd: float | None = None
     prices_as_of: str | None = None

@@ -9,7 +9,14 @@ from pipecat.metrics.metrics import LLMUsageMetricsData
 from pipecat.observers.base_observer import BaseObserver, FramePushed
 from pipecat.processors.aggregators.llm_response_universal import LLMContextAggregatorPair
 
-from bot.call_record import CallRecord, ToolCallEntry, TranscriptEntry, TurnLatency, utc_now_iso
+from bot.call_record import (
+    CallEvent,
+    CallRecord,
+    ToolCallEntry,
+    TranscriptEntry,
+    TurnLatency,
+    utc_now_iso,
+)
 from bot.pricing import PriceTable, estimate_cost_usd
 
 
@@ -77,6 +84,10 @@ class CallRecorder(BaseObserver):
         usage.input_cached += tokens.cache_read_input_tokens or 0
         usage.output_audio += audio_out
         usage.output_text += max(tokens.completion_tokens - audio_out, 0)
+
+    def add_event(self, source: str, event: str) -> None:
+        logger.info(f"call {self.record.call_id}: {source}: {event}")
+        self.record.events.append(CallEvent(source=source, event=event[:300], at=utc_now_iso()))
 
     def add_error(self, message: str) -> None:
         self.record.errors.append(message[:300])

@@ -21,6 +21,7 @@ from bot.profiles import Profile
 from bot.settings import Settings
 from bot.webhook_answers import plivo_xml, stream_url, telnyx_texml, twilio_twiml
 from pipelines.call_control import telephony_call_control
+from pipelines.profile_processors import ProcessorKit
 from pipelines.telephony_transport import create_telephony_transport
 from processors.tools.toolkit import ToolKit
 
@@ -40,6 +41,7 @@ class TelephonyConfig:
     realtime: RealtimeEndpoint
     prices: PriceTable | None = None
     toolkit: ToolKit | None = None
+    processors: ProcessorKit | None = None
 
 
 class TelephonyServer:
@@ -145,6 +147,7 @@ class TelephonyServer:
             prices=config.prices,
             toolkit=config.toolkit,
             resilience=config.settings.realtime_resilience(),
+            processors=config.processors,
         )
         control = telephony_call_control(config.provider, call_data, config.settings, guard)
         call = Call(spec, transport, line_guard=guard, call_control=control)

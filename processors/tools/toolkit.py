@@ -4,7 +4,7 @@ after-call deliveries."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from loguru import logger
@@ -17,10 +17,10 @@ from bot.config_errors import ConfigError
 from bot.profiles import Profile
 from bot.settings import Settings
 from pipelines.call_control import CallControl
-from processors.tools.base import Tool, ToolContext
+from processors.tools.base import Tool, ToolContext, ToolError, ToolResult
 from processors.tools.call_actions import CallActions
 from processors.tools.delivery import DeliveryConfig, deliver
-from processors.tools.dispatch import make_handler
+from processors.tools.dispatch import make_handler, validate_arguments
 from processors.tools.farewell_guard import FarewellGuard
 from processors.tools.registry import discover_tools, function_schema
 from processors.tools.settings import ToolSettings
@@ -105,6 +105,19 @@ class CallTools:
     def register(self, llm: LLMService) -> None:
         for tool in self._kit.tools:
             llm.register_function(tool.name, make_handler(tool, self.context))
+
+    async def run(self, name: str, arguments: Mapping[str, object]) -> ToolResult:
+        """Run a profile tool for the call itself (not the model), e.g. on a keypad press.
+
+        Raises:
+            ToolError: unknown tool, bad arguments, or the tool's own refusal.
+        """
+        tool = next((t for t in self._kit.tools if t.name == name), None)
+        if tool is None:
+            raise ToolError(f"tool {name!r} is not in this profile's tools")
+        result = await tool().run(validate_arguments(tool, arguments), self.context)
+        logger.info(f"call {self.context.call_id}: tool {name} (run by the call): {result.message}")
+        return result
 
     async def after_call(self, record: CallRecord) -> list[str]:
         """Deliver what the tools asked for; returns failures for the call record."""
