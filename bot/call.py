@@ -2,6 +2,7 @@
 write the call record. An exception here ends this call only."""
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,8 @@ class CallSpec:
     records_dir: Path
     prices: PriceTable | None = None
     audio_sample_rate: int = 8000
+    # Scrubs secrets from the record before it is written (bot.security.redaction).
+    redact: Callable[[dict], dict] | None = None
 
 
 def greeting_message(greeting: str) -> dict:
@@ -176,7 +179,7 @@ class Call:
             self._end_reason = self._end_reason or f"internal error: {type(e).__name__}"
         finally:
             record = self.recorder.finish(self._end_reason or "pipeline finished")
-            path = append_record(record, spec.records_dir)
+            path = append_record(record, spec.records_dir, redact=spec.redact)
             logger.info(
                 f"call {spec.call_id}: ended ({record.end_reason}) after {record.duration_s}s, "
                 f"record → {path}"
