@@ -47,7 +47,8 @@ def check_media_message(
     if not isinstance(message, dict):
         raise MediaStreamProtocolError(f"message is a JSON {type(message).__name__}, not an object")
     event = message.get("event")
-    if event not in KNOWN_EVENTS[provider]:
+    # isinstance first: a list or object as "event" would make the set lookup itself raise.
+    if not isinstance(event, str) or event not in KNOWN_EVENTS[provider]:
         raise MediaStreamProtocolError(f"unknown {provider} event {str(event)[:40]!r}")
     if event == "media":
         media = message.get("media")
