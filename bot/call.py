@@ -2,6 +2,7 @@
 write the call record. An exception here ends this call only."""
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,8 @@ class Call:
         self._transport = transport
         self._line_guard = line_guard
         self._end_reason: str | None = None
+        # time.monotonic() once the pipeline runs; a slow start is not the line's silence.
+        self.started_at: float | None = None
         self._llm = create_realtime_service(
             spec.profile,
             api_key=spec.realtime.api_key,
@@ -124,6 +127,10 @@ class Call:
 
     def _wire_events(self) -> None:
         transport, worker = self._transport, self._worker
+
+        @worker.event_handler("on_pipeline_started")
+        async def on_started(_worker, _frame):
+            self.started_at = time.monotonic()
 
         @transport.event_handler("on_client_connected")
         async def on_connected(_transport, _client):

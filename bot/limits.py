@@ -52,12 +52,13 @@ class CallSlots:
 
 async def enforce_call_limits(
     end_call: Callable[[str], Awaitable[None]],
-    last_media_at: Callable[[], float | None],
+    quiet_since: Callable[[], float | None],
     limits: CallLimits,
     clock: Callable[[], float] = time.monotonic,
 ) -> None:
     """Ends the call (via ``end_call(reason)``) at the first limit it crosses; runs until then
-    or until cancelled with the call."""
+    or until cancelled with the call. ``quiet_since`` is when the line last sent media (None
+    until the call's pipeline is up: the idle clock starts then)."""
     started = clock()
     # Fine enough for limits measured in seconds, cheap enough for hundreds of calls.
     interval = min(1.0, limits.idle_timeout_s / 4, limits.max_call_duration_s / 4)
@@ -67,6 +68,7 @@ async def enforce_call_limits(
         if now - started >= limits.max_call_duration_s:
             await end_call(f"max call duration reached ({limits.max_call_duration_s:g} s)")
             return
-        if now - (last_media_at() or started) >= limits.idle_timeout_s:
+        quiet = quiet_since()
+        if quiet is not None and now - quiet >= limits.idle_timeout_s:
             await end_call(f"idle timeout: no media for {limits.idle_timeout_s:g} s")
             return

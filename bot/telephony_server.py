@@ -182,8 +182,11 @@ class TelephonyServer:
         async def end_call(reason: str) -> None:
             await call.end(reason, cancel=True)
 
+        def quiet_since() -> float | None:
+            return guard.last_media_at or call.started_at
+
         watchdog = asyncio.create_task(
-            enforce_call_limits(end_call, lambda: guard.last_media_at, self.limits),
+            enforce_call_limits(end_call, quiet_since, self.limits),
             name=f"limits-{call_id}",
         )
         try:
