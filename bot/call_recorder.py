@@ -10,6 +10,7 @@ from pipecat.observers.base_observer import BaseObserver, FramePushed
 from pipecat.processors.aggregators.llm_response_universal import LLMContextAggregatorPair
 
 from bot.call_record import CallRecord, ToolCallEntry, TranscriptEntry, TurnLatency, utc_now_iso
+from bot.caller_info import bounded_arguments
 from bot.pricing import PriceTable, estimate_cost_usd
 
 
@@ -54,7 +55,9 @@ class CallRecorder(BaseObserver):
                     self._add_usage(item)
         elif isinstance(frame, FunctionCallInProgressFrame):
             entry = ToolCallEntry(
-                name=frame.function_name, arguments=dict(frame.arguments or {}), at=utc_now_iso()
+                name=frame.function_name,
+                arguments=bounded_arguments(dict(frame.arguments or {})),
+                at=utc_now_iso(),
             )
             self._tool_calls_by_id[frame.tool_call_id] = entry
             self.record.tool_calls.append(entry)
