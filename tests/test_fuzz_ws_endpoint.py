@@ -191,7 +191,10 @@ def test_hostile_lines_never_crash_the_server_and_good_calls_complete(rig):
     # The good calls, placed throughout, all got their greeting and a reply.
     assert len(rig.good_results) >= 2
     for result in rig.good_results:
-        assert result.connected and result.greeting_audio_s > 1.0, result
+        # Heard a greeting (under fuzz load the caller may talk over its tail), got a reply,
+        # and hung up itself: the call completed.
+        assert result.connected and result.greeting_audio_s > 0, result
+        assert result.closed_by == "caller", result
         assert result.turns[0].latency_s is not None, "a good call got no reply"
     print(
         f"fuzz: {len(rig.outcomes)} hostile connections, {refused} refused at the door, "
