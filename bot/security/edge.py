@@ -42,7 +42,10 @@ class EdgeSecurity:
                 raise ConfigError("TELNYX_PUBLIC_KEY", str(e)) from None
         self.signatures_enforced = bool(self._twilio_token or self._plivo_token or self._telnyx_key)
         explicit_secret = _secret(settings.stream_token_secret)
-        self.tokens_required = self.signatures_enforced or bool(explicit_secret)
+        # Exotel's stream URL is fixed in its applet, so it cannot carry a per-call token.
+        self.tokens_required = self.signatures_enforced or (
+            bool(explicit_secret) and provider != "exotel"
+        )
         self.tokens = StreamTokens(
             explicit_secret.encode() if explicit_secret else None, settings.stream_token_ttl_s
         )
