@@ -27,6 +27,7 @@ from bot.room_cli import (
     livekit_token_main,
     run_room,
 )
+from bot.security.redaction import Redactor, install_redacting_logging
 from bot.settings import Settings, load_settings
 from bot.telephony_server import TelephonyConfig, TelephonyServer
 from pipelines.profile_processors import ProcessorKit
@@ -61,9 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def configure_logging(level: str) -> None:
-    logger.remove()
-    logger.add(sys.stderr, level=level.upper())
+def configure_logging(level: str, secrets: list[str] | None = None) -> None:
+    # Every log line, from us, Pipecat or uvicorn, passes the one redacting sink.
+    install_redacting_logging(level, Redactor(secrets or []))
 
 
 def _say_offline_loudly(reason: str, port: int) -> None:
@@ -103,7 +104,16 @@ async def serve_telephony(args: argparse.Namespace, settings: Settings) -> None:
             f"processors: {', '.join(processors.names) or 'none'}"
         )
         config = uvicorn.Config(
-            server.app, host=args.host, port=args.port, log_level="warning", lifespan="off"
+            server.app,
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            lifespan="off",
+            # uvicorn's own handlers would bypass the redacting sink.
+            log_config=None,
+            # The guard names oversize messages up to 4x the limit; beyond that the WebSocket
+            # layer refuses to buffer them at all (close 1009).
+            ws_max_size=4 * settings.max_message_bytes,
         )
         await uvicorn.Server(config).serve()
 
@@ -124,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         overrides = {"openai_realtime_url": args.realtime_url} if args.realtime_url else {}
         settings = load_settings(**overrides)
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.secret_values())
         if args.transport in ROOM_TRANSPORTS:
             return asyncio.run(run_room(args, settings))
         asyncio.run(serve_telephony(args, settings))

@@ -2,6 +2,8 @@
 write the call record. An exception here ends this call only."""
 
 import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +58,8 @@ class CallSpec:
     toolkit: ToolKit | None = None
     resilience: RealtimeResilienceConfig = field(default_factory=RealtimeResilienceConfig)
     processors: ProcessorKit | None = None
+    # Scrubs secrets from the record before it is written (bot.security.redaction).
+    redact: Callable[[dict], dict] | None = None
 
 
 def greeting_message(greeting: str) -> dict:
@@ -102,6 +106,8 @@ class Call:
             if spec.toolkit and spec.toolkit.tools
             else None
         )
+        # time.monotonic() once the pipeline runs; a slow start is not the line's silence.
+        self.started_at: float | None = None
         self._llm = create_realtime_service(
             spec.profile,
             api_key=spec.realtime.api_key,
@@ -172,6 +178,11 @@ class Call:
 
     def _wire_events(self) -> None:
         transport, worker = self._transport, self._worker
+
+        @worker.event_handler("on_pipeline_started")
+        async def on_started(_worker, _frame):
+            self.started_at = time.monotonic()
+
         if self._client_events:
 
             @transport.event_handler("on_client_connected")
@@ -246,7 +257,7 @@ class Call:
             if self._tools is not None:
                 for failure in await self._tools.after_call(record):
                     self.recorder.add_error(failure)
-            path = append_record(record, spec.records_dir)
+            path = append_record(record, spec.records_dir, redact=spec.redact)
             logger.info(
                 f"call {spec.call_id}: ended ({record.end_reason}) after {record.duration_s}s, "
                 f"record → {path}"

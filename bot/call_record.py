@@ -2,6 +2,7 @@
 
 import json
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -69,7 +70,9 @@ def utc_now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def append_record(record: CallRecord, records_dir: Path) -> Path:
+def append_record(
+    record: CallRecord, records_dir: Path, redact: Callable[[dict], dict] | None = None
+) -> Path:
     """Append the record as one line to records_dir/calls-YYYY-MM-DD.jsonl.
 
     One os.write on an O_APPEND descriptor, so concurrent calls (and worker processes)
@@ -77,7 +80,10 @@ def append_record(record: CallRecord, records_dir: Path) -> Path:
     """
     records_dir.mkdir(parents=True, exist_ok=True)
     path = records_dir / f"calls-{record.started_at[:10]}.jsonl"
-    line = (json.dumps(record.model_dump(mode="json"), ensure_ascii=False) + "\n").encode()
+    data = record.model_dump(mode="json")
+    if redact is not None:
+        data = redact(data)
+    line = (json.dumps(data, ensure_ascii=False) + "\n").encode()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
     try:
         os.write(fd, line)

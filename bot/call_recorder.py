@@ -17,6 +17,7 @@ from bot.call_record import (
     TurnLatency,
     utc_now_iso,
 )
+from bot.caller_info import bounded_arguments
 from bot.pricing import PriceTable, estimate_cost_usd
 
 
@@ -65,7 +66,9 @@ class CallRecorder(BaseObserver):
             and frame.tool_call_id not in self._tool_calls_by_id
         ):
             entry = ToolCallEntry(
-                name=frame.function_name, arguments=dict(frame.arguments or {}), at=utc_now_iso()
+                name=frame.function_name,
+                arguments=bounded_arguments(dict(frame.arguments or {})),
+                at=utc_now_iso(),
             )
             self._tool_calls_by_id[frame.tool_call_id] = entry
             self.record.tool_calls.append(entry)

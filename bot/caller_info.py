@@ -124,3 +124,25 @@ class CallerInfo(BaseModel):
             called_number=sanitize_number(called_number),
             custom=sanitize_custom(custom),
         )
+
+
+MAX_ARGUMENT_TEXT = 500
+MAX_ARGUMENT_ITEMS = 32
+MAX_ARGUMENT_DEPTH = 4
+
+
+def bounded_arguments(value: object, depth: int = 0) -> Any:
+    """Tool-call arguments (model output steered by the caller) cut to a size fit to log and
+    record: strings to 500 characters, containers to 32 items and 4 levels."""
+    if isinstance(value, str):
+        return value[:MAX_ARGUMENT_TEXT]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if depth >= MAX_ARGUMENT_DEPTH:
+        return "…"
+    if isinstance(value, dict):
+        items = list(value.items())[:MAX_ARGUMENT_ITEMS]
+        return {str(k)[:64]: bounded_arguments(v, depth + 1) for k, v in items}
+    if isinstance(value, list | tuple):
+        return [bounded_arguments(v, depth + 1) for v in list(value)[:MAX_ARGUMENT_ITEMS]]
+    return str(value)[:MAX_ARGUMENT_TEXT]

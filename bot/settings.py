@@ -110,6 +110,15 @@ class Settings(BaseSettings):
     # Daily
     daily_token: SecretStr | None = None
 
+    # Edge security and limits (docs/security.md)
+    trusted_proxy: bool = False
+    stream_token_secret: SecretStr | None = None
+    stream_token_ttl_s: int = Field(default=120, ge=5, le=3600)
+    max_message_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    max_concurrent_calls: int = Field(default=50, ge=1)
+    max_call_duration_s: float = Field(default=3600.0, gt=0)
+    idle_timeout_s: float = Field(default=15.0, gt=0)
+
     @field_validator("openai_realtime_url")
     @classmethod
     def _check_realtime_url(cls, value: str) -> str:

@@ -11,14 +11,18 @@ from dataclasses import dataclass
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, Response
 from loguru import logger
-from pipecat.runner.utils import parse_telephony_websocket
 from starlette.websockets import WebSocketState
 
 from bot.call import Call, CallSpec, RealtimeEndpoint
 from bot.caller_info import CallerInfo
+from bot.limits import CallLimits, CallSlots, enforce_call_limits
 from bot.pricing import PriceTable
 from bot.profiles import Profile
+from bot.security.edge import TOKEN_FIELD, EdgeSecurity
+from bot.security.public_url import public_base
+from bot.security.redaction import Redactor
 from bot.settings import Settings
+from bot.stream_handshake import HandshakeRefused, read_handshake, stream_token_of
 from bot.webhook_answers import plivo_xml, stream_url, telnyx_texml, twilio_twiml
 from pipelines.call_control import telephony_call_control
 from pipelines.profile_processors import ProcessorKit
@@ -49,6 +53,12 @@ class TelephonyServer:
         self.config = config
         self.active_calls: dict[str, Call] = {}
         self.accepting = True
+        self.security = EdgeSecurity(config.provider, config.settings)
+        self.limits = CallLimits.from_settings(config.settings)
+        self._slots = CallSlots(self.limits.max_concurrent_calls)
+        self._redactor = Redactor(config.settings.secret_values())
+        if warning := self.security.dev_mode_warning():
+            logger.warning(f"\n{'!' * 72}\n  {warning}\n{'!' * 72}")
         self.app = self._build_app()
 
     def _build_app(self) -> FastAPI:
@@ -69,29 +79,44 @@ class TelephonyServer:
 
     async def _webhook(self, request: Request) -> Response:
         provider = self.config.provider
+        if refusal := await self.security.check_webhook(request):
+            logger.warning(f"webhook refused (403): {refusal}")
+            return Response(status_code=403, content="forbidden")
         form = await request.form() if "form" in request.headers.get("content-type", "") else {}
         caller = CallerInfo.from_untrusted(
             number=form.get("From"), name=form.get("CallerName"), called_number=form.get("To")
         )
-        public_url = self.config.settings.public_url
+        settings = self.config.settings
+        base = public_base(
+            request.url,
+            request.headers,
+            public_url=settings.public_url,
+            trusted_proxy=settings.trusted_proxy,
+            websocket=True,
+        )
+        call_id = form.get("CallSid") or form.get("CallUUID") or ""
+        token = self.security.mint(call_id if isinstance(call_id, str) else "")
+        token_param = {TOKEN_FIELD: token} if token else {}
         if provider == "twilio":
             params = {
                 "from_number": caller.number,
                 "to_number": caller.called_number,
                 "caller_name": caller.name,
+                **token_param,
             }
-            xml = twilio_twiml(stream_url(request, public_url), params)
+            xml = twilio_twiml(stream_url(base), params)
         elif provider == "telnyx":
-            xml = telnyx_texml(stream_url(request, public_url))
+            xml = telnyx_texml(stream_url(base, token_param))
         elif provider == "plivo":
             # Plivo's stream `start` carries no caller details, so they ride on the URL.
             query = {"from_number": caller.number, "to_number": caller.called_number}
-            xml = plivo_xml(stream_url(request, public_url, {k: v for k, v in query.items() if v}))
+            query = {k: v for k, v in query.items() if v} | token_param
+            xml = plivo_xml(stream_url(base, query))
         else:
             return JSONResponse(
                 {
                     "error": "Exotel does not use an XML webhook",
-                    "websocket_url": stream_url(request, public_url),
+                    "websocket_url": stream_url(base),
                     "note": "Set this URL in your Exotel Voicebot applet.",
                 }
             )
@@ -103,24 +128,33 @@ class TelephonyServer:
             logger.warning("refusing a call: server is draining")
             await websocket.close(code=CLOSE_TRY_LATER, reason="server draining")
             return
-        try:
-            detected, call_data = await asyncio.wait_for(
-                parse_telephony_websocket(websocket), HANDSHAKE_TIMEOUT_S
-            )
-        except TimeoutError:
-            logger.warning(f"refusing a media stream: no handshake in {HANDSHAKE_TIMEOUT_S}s")
-            await self._close(websocket, CLOSE_POLICY, "no handshake")
+        if refusal := self.security.check_upgrade(websocket):
+            await self._refuse(websocket, CLOSE_POLICY, refusal)
             return
-        except Exception as e:  # whatever the line sent, it was not a handshake
-            reason = f"bad handshake ({type(e).__name__}: {str(e)[:80]})"
-            logger.warning(f"refusing a media stream: {reason}")
-            await self._close(websocket, CLOSE_POLICY, reason)
-            return
-        if detected != self.config.provider:
-            logger.warning(f"refusing a {detected} media stream on a {self.config.provider} line")
-            await self._close(websocket, CLOSE_POLICY, f"expected {self.config.provider} stream")
-            return
-        await self._run_call(websocket, call_data)
+        with self._slots.claim() as claimed:
+            if not claimed:
+                busy = f"busy: {self._slots.capacity} calls in progress (MAX_CONCURRENT_CALLS)"
+                await self._refuse(websocket, CLOSE_TRY_LATER, busy)
+                return
+            try:
+                call_data = await read_handshake(
+                    websocket,
+                    self.config.provider,
+                    HANDSHAKE_TIMEOUT_S,
+                    self.config.settings.max_message_bytes,
+                )
+            except HandshakeRefused as e:
+                await self._refuse(websocket, CLOSE_POLICY, str(e))
+                return
+            token = stream_token_of(call_data, dict(websocket.query_params))
+            if refusal := self.security.check_stream(call_data["call_id"], token):
+                await self._refuse(websocket, CLOSE_POLICY, refusal)
+                return
+            await self._run_call(websocket, call_data)
+
+    async def _refuse(self, websocket: WebSocket, code: int, reason: str) -> None:
+        logger.warning(f"refusing a media stream ({code}): {reason}")
+        await self._close(websocket, code, reason)
 
     async def _run_call(self, websocket: WebSocket, call_data) -> None:
         config = self.config
@@ -130,7 +164,7 @@ class TelephonyServer:
             number=call_data.from_number or body.get("from_number") or query.get("from_number"),
             name=body.get("caller_name"),
             called_number=call_data.to_number or body.get("to_number") or query.get("to_number"),
-            custom={k: v for k, v in body.items() if isinstance(v, str)},
+            custom={k: v for k, v in body.items() if isinstance(v, str) and k != TOKEN_FIELD},
         )
         call_id = str(call_data.get("call_id") or uuid.uuid4().hex)
         transport, guard = create_telephony_transport(
@@ -148,13 +182,26 @@ class TelephonyServer:
             toolkit=config.toolkit,
             resilience=config.settings.realtime_resilience(),
             processors=config.processors,
+            redact=self._redactor.redact_data,
         )
         control = telephony_call_control(config.provider, call_data, config.settings, guard)
         call = Call(spec, transport, line_guard=guard, call_control=control)
         self.active_calls[call_id] = call
+
+        async def end_call(reason: str) -> None:
+            await call.end(reason, cancel=True)
+
+        def quiet_since() -> float | None:
+            return guard.last_media_at or call.started_at
+
+        watchdog = asyncio.create_task(
+            enforce_call_limits(end_call, quiet_since, self.limits),
+            name=f"limits-{call_id}",
+        )
         try:
             await call.run()
         finally:
+            watchdog.cancel()
             self.active_calls.pop(call_id, None)
             await self._close(websocket, 1000, "call ended")
 

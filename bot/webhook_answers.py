@@ -4,20 +4,10 @@ to our `/ws` media-stream endpoint, carrying the caller's details along."""
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape, quoteattr
 
-from fastapi import Request
 
-
-def stream_url(
-    request: Request, public_url: str | None, query: dict[str, str] | None = None
-) -> str:
-    """The wss:// URL the provider should open. PUBLIC_URL wins (providers reach us through
-    a tunnel or load balancer whose name the request may not carry)."""
-    if public_url:
-        base = public_url.rstrip("/").replace("https://", "wss://").replace("http://", "ws://")
-    else:
-        forwarded = request.headers.get("x-forwarded-proto", request.url.scheme)
-        scheme = "wss" if forwarded in ("https", "wss") else "ws"
-        base = f"{scheme}://{request.headers.get('host', request.url.netloc)}"
+def stream_url(base: str, query: dict[str, str] | None = None) -> str:
+    """The ws(s):// URL the provider should open; ``base`` is the public WebSocket base
+    (bot.security.public_url.public_base), so it names the host the provider reaches."""
     url = f"{base}/ws"
     return f"{url}?{urlencode(query)}" if query else url
 

@@ -9,6 +9,7 @@ one-line reason instead of limping on, and never let it touch another call.
 import base64
 import binascii
 import json
+import time
 from typing import Any
 
 from pipecat.frames.frames import Frame
@@ -31,10 +32,14 @@ class MediaStreamProtocolError(Exception):
     """The line sent something that is not its provider's media-stream protocol."""
 
 
-def check_media_message(provider: str, data: str | bytes) -> dict[str, Any]:
+def check_media_message(
+    provider: str, data: str | bytes, max_bytes: int = MAX_MESSAGE_BYTES
+) -> dict[str, Any]:
     """Parse and validate one inbound message, raising MediaStreamProtocolError with the reason."""
-    if len(data) > MAX_MESSAGE_BYTES:
-        raise MediaStreamProtocolError(f"message of {len(data)} bytes exceeds {MAX_MESSAGE_BYTES}")
+    # Characters first: a huge string is refused without encoding it.
+    size = len(data) if isinstance(data, bytes) or len(data) > max_bytes else len(data.encode())
+    if size > max_bytes:
+        raise MediaStreamProtocolError(f"message of {size} bytes exceeds {max_bytes}")
     try:
         message = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -42,7 +47,8 @@ def check_media_message(provider: str, data: str | bytes) -> dict[str, Any]:
     if not isinstance(message, dict):
         raise MediaStreamProtocolError(f"message is a JSON {type(message).__name__}, not an object")
     event = message.get("event")
-    if event not in KNOWN_EVENTS[provider]:
+    # isinstance first: a list or object as "event" would make the set lookup itself raise.
+    if not isinstance(event, str) or event not in KNOWN_EVENTS[provider]:
         raise MediaStreamProtocolError(f"unknown {provider} event {str(event)[:40]!r}")
     if event == "media":
         media = message.get("media")
@@ -64,11 +70,14 @@ class GuardedSerializer(FrameSerializer):
     `reason` as the cause.
     """
 
-    def __init__(self, provider: str, inner: FrameSerializer):
+    def __init__(self, provider: str, inner: FrameSerializer, max_bytes: int = MAX_MESSAGE_BYTES):
         super().__init__()
         self._provider = provider
         self._inner = inner
+        self._max_bytes = max_bytes
         self.violation: str | None = None
+        # time.monotonic() of the last inbound media message; the idle-timeout watchdog reads it.
+        self.last_media_at: float | None = None
 
     @property
     def inner(self) -> FrameSerializer:
@@ -82,8 +91,10 @@ class GuardedSerializer(FrameSerializer):
 
     async def deserialize(self, data: str | bytes) -> Frame | None:
         try:
-            check_media_message(self._provider, data)
+            message = check_media_message(self._provider, data, self._max_bytes)
         except MediaStreamProtocolError as e:
             self.violation = str(e)
             raise
+        if message["event"] == "media":
+            self.last_media_at = time.monotonic()
         return await self._inner.deserialize(data)

@@ -77,7 +77,11 @@ def create_telephony_transport(
     websocket: WebSocket, provider: str, call_data: CallData, settings: Settings
 ) -> tuple[FastAPIWebsocketTransport, GuardedSerializer]:
     """Build the call's transport; the guard is returned so the call can read its verdict."""
-    guard = GuardedSerializer(provider, create_provider_serializer(provider, call_data, settings))
+    guard = GuardedSerializer(
+        provider,
+        create_provider_serializer(provider, call_data, settings),
+        max_bytes=settings.max_message_bytes,
+    )
     params = FastAPIWebsocketParams(
         audio_in_enabled=True,
         audio_out_enabled=True,

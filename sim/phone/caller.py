@@ -59,6 +59,7 @@ class PhoneCaller:
         record_path: str | Path | None = None,
         extra_headers: dict[str, str] | None = None,
         connect_timeout_s: float = 5.0,
+        call_sid: str | None = None,
     ) -> None:
         self.url = url
         self.provider = provider
@@ -68,6 +69,7 @@ class PhoneCaller:
             called_number=called_number,
             caller_name=caller_name,
             custom_parameters=dict(custom_parameters or {}),
+            call_sid=call_sid,
         )
         self.wait_for_greeting_s = wait_for_greeting_s
         self.echo = echo

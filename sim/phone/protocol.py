@@ -29,6 +29,8 @@ class CallIdentity:
     called_number: str = "+15559870000"
     caller_name: str | None = None
     custom_parameters: dict[str, str] = field(default_factory=dict)
+    # The provider's call id, when a webhook answer (and its stream token) is bound to it.
+    call_sid: str | None = None
 
     def forwarded_params(self) -> dict[str, str]:
         """Custom params plus caller info, for providers whose start has no from/to."""
@@ -95,7 +97,7 @@ class TwilioProtocol(ProviderProtocol):
     def __init__(self, identity: CallIdentity) -> None:
         super().__init__(identity)
         self.account_sid = "AC" + uuid.uuid4().hex
-        self.call_sid = _sid("CA")
+        self.call_sid = identity.call_sid or _sid("CA")
         self.stream_sid = _sid("MZ")
 
     def handshake(self) -> list[dict[str, Any]]:
@@ -159,7 +161,7 @@ class TelnyxProtocol(ProviderProtocol):
 
     def __init__(self, identity: CallIdentity) -> None:
         super().__init__(identity)
-        self.call_sid = "v3:" + uuid.uuid4().hex
+        self.call_sid = identity.call_sid or "v3:" + uuid.uuid4().hex
         self.stream_sid = str(uuid.uuid4())
         self._session_id = str(uuid.uuid4())
         self._user_id = str(uuid.uuid4())
@@ -229,7 +231,7 @@ class PlivoProtocol(ProviderProtocol):
 
     def __init__(self, identity: CallIdentity) -> None:
         super().__init__(identity)
-        self.call_sid = str(uuid.uuid4())
+        self.call_sid = identity.call_sid or str(uuid.uuid4())
         self.stream_sid = str(uuid.uuid4())
         self.account_id = "MA" + uuid.uuid4().hex[:18].upper()
         # Plivo forwards the <Stream extraHeaders> attribute verbatim as one string.
@@ -305,7 +307,7 @@ class ExotelProtocol(ProviderProtocol):
 
     def __init__(self, identity: CallIdentity) -> None:
         super().__init__(identity)
-        self.call_sid = uuid.uuid4().hex
+        self.call_sid = identity.call_sid or uuid.uuid4().hex
         self.stream_sid = uuid.uuid4().hex
         self.account_sid = "acme" + uuid.uuid4().hex[:8]
 
