@@ -55,6 +55,9 @@ class CallSpec:
     records_dir: Path
     prices: PriceTable | None = None
     audio_sample_rate: int = 8000
+    # Phone lines echo the bot back; room clients (browsers, LiveKit/Daily SDKs) run their own
+    # echo cancellation, and the gate's analysis is built for 20 ms frames of a phone line.
+    line_echo: bool = True
     toolkit: ToolKit | None = None
     resilience: RealtimeResilienceConfig = field(default_factory=RealtimeResilienceConfig)
     processors: ProcessorKit | None = None
@@ -134,7 +137,7 @@ class Call:
         greeting = spec.profile.render_greeting(spec.caller, spec.company_name)
         self._context = LLMContext(messages=[greeting_message(greeting)])
         self._aggregators = LLMContextAggregatorPair(self._context)
-        echo = create_echo_gate(spec.profile.echo_gate)
+        echo = create_echo_gate(spec.profile.echo_gate) if spec.line_echo else None
         self.echo_gate: EchoGate | None = echo.gate if echo else None
         if echo:
             slots.echo_gate.insert(0, echo.gate)

@@ -26,6 +26,7 @@ def build_daily_call(
         realtime=realtime,
         records_dir=settings.records_dir,
         resilience=settings.realtime_resilience(),
+        line_echo=False,
         audio_sample_rate=DAILY_SAMPLE_RATE,
     )
     call = Call(spec, transport, client_events=False)

@@ -74,6 +74,7 @@ async def run_room_call(
         realtime=realtime,
         records_dir=settings.records_dir,
         resilience=settings.realtime_resilience(),
+        line_echo=False,
         prices=prices,
         audio_sample_rate=ROOM_SAMPLE_RATE,
     )
