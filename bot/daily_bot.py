@@ -1,13 +1,12 @@
 """One bot in one Daily room: greet the first participant, leave when they do."""
 
-import uuid
-
 from loguru import logger
 
-from bot.call import Call, CallSpec, RealtimeEndpoint
+from bot.call import Call, RealtimeEndpoint
 from bot.call_record import CallRecord
 from bot.caller_info import CallerInfo
 from bot.profiles import Profile
+from bot.room_spec import room_call_spec
 from bot.settings import Settings
 from pipelines.daily_transport import DAILY_SAMPLE_RATE, create_daily_transport
 
@@ -17,17 +16,13 @@ def build_daily_call(
 ) -> Call:
     token = settings.daily_token.get_secret_value() if settings.daily_token else None
     transport = create_daily_transport(room_url, token)
-    spec = CallSpec(
-        call_id=f"daily-{uuid.uuid4().hex[:12]}",
+    spec = room_call_spec(
         transport_name="daily",
-        caller=CallerInfo(),
+        call_id_prefix="daily",
         profile=profile,
-        company_name=settings.company_name,
+        settings=settings,
         realtime=realtime,
-        records_dir=settings.records_dir,
-        resilience=settings.realtime_resilience(),
-        line_echo=False,
-        audio_sample_rate=DAILY_SAMPLE_RATE,
+        sample_rate=DAILY_SAMPLE_RATE,
     )
     call = Call(spec, transport, client_events=False)
     caller_id: list[str] = []

@@ -8,22 +8,21 @@ credentials then fail in one line at start-up, and a room that already has a bot
 from __future__ import annotations
 
 import asyncio
-import uuid
 from dataclasses import dataclass
 
 import aiohttp
 from livekit import api
 from loguru import logger
 
-from bot.call import Call, CallSpec, RealtimeEndpoint
+from bot.call import Call, RealtimeEndpoint
 from bot.call_record import CallRecord
-from bot.caller_info import CallerInfo
 from bot.config_errors import ConfigError
 from bot.livekit_room import Evictor, RoomPolicy, RoomSession
 from bot.livekit_tokens import AgentCredentials
 from bot.pricing import PriceTable
 from bot.profiles import Profile
 from bot.room_participants import is_agent
+from bot.room_spec import room_call_spec
 from bot.settings import Settings
 from pipelines.composer import PipelineSlots
 from pipelines.livekit_transport import ROOM_SAMPLE_RATE, create_livekit_transport
@@ -65,18 +64,14 @@ async def run_room_call(
     """Join, talk with the first human who arrives, leave; the record is written either way.
     Setting `stop` (e.g. on SIGTERM) ends the call early, still with its record."""
     transport = create_livekit_transport(credentials.url, credentials.token, room)
-    spec = CallSpec(
-        call_id=f"lk-{room}-{uuid.uuid4().hex[:8]}",
+    spec = room_call_spec(
         transport_name="livekit",
-        caller=CallerInfo(),
+        call_id_prefix=f"lk-{room}",
         profile=profile,
-        company_name=settings.company_name,
+        settings=settings,
         realtime=realtime,
-        records_dir=settings.records_dir,
-        resilience=settings.realtime_resilience(),
-        line_echo=False,
+        sample_rate=ROOM_SAMPLE_RATE,
         prices=prices,
-        audio_sample_rate=ROOM_SAMPLE_RATE,
     )
     audio_filter = ParticipantAudioFilter()
     slots = PipelineSlots(input_filters=[audio_filter])
