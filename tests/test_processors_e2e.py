@@ -8,12 +8,12 @@ import pytest
 import yaml
 
 from sim.bot_process import run_bot
-from sim.phone import Dtmf, PhoneCaller, Say, Silence
+from sim.phone import Dtmf, Say, Silence
 from sim.phone.audio import voiced_seconds
 from sim.provider_api import FakeProviderApi
 from sim.realtime import EmulatorConfig, RealtimeEmulator
 from sim.realtime.clips import GREETING, bot_clip
-from tests.tools_helpers import twilio_env
+from tests.tools_helpers import place_call, twilio_env
 
 ORDER = "sim/audio/caller_order_status.wav"
 REPROMPT = "Are you still there? Press a key or say something."
@@ -31,10 +31,6 @@ def write_profile(tmp_path: Path, processors: list[dict], **extra) -> str:
     path = tmp_path / "processors_test.yaml"
     path.write_text(yaml.safe_dump(profile))
     return str(path)
-
-
-def caller(url: str, *steps) -> PhoneCaller:
-    return PhoneCaller(url=url, provider="twilio", steps=list(steps), caller_number="+15551230000")
 
 
 def text_of(item: dict) -> str:
@@ -63,7 +59,7 @@ async def test_dotted_path_processor_runs_where_the_profile_places_it(tmp_path, 
     )
     args = ("--transport", "twilio", "--realtime-url", emulator.url, "--profile", profile)
     async with run_bot(tmp_path, *args) as bot:
-        result = await caller(bot.ws_url, Say(ORDER), Silence(3.0)).run()
+        result = await place_call(bot, Say(ORDER), Silence(3.0))
         [record] = await bot.wait_for_records(1)
         log = bot.log()
     assert result.turns[0].bot_audio_s > 1.0, "the call itself must work as usual"
@@ -95,7 +91,7 @@ async def test_silent_caller_is_reprompted_then_hung_up_on(tmp_path, emulator):
         env = twilio_env(tmp_path, provider_api.url)
         args = ("--transport", "twilio", "--realtime-url", emulator.url, "--profile", profile)
         async with run_bot(tmp_path, *args, env=env) as bot:
-            result = await caller(bot.ws_url, Silence(40.0)).run()
+            result = await place_call(bot, Silence(40.0))
             [record] = await bot.wait_for_records(1)
     [session] = emulator.sessions
 
@@ -142,7 +138,7 @@ async def test_keypad_entries_reach_the_model_as_one_message_each(tmp_path, emul
     async with run_bot(tmp_path, *args) as bot:
         # Ended by the terminator; then, while the bot answers, one ended by the timeout.
         steps = (Dtmf("1234#"), Silence(2.0), Dtmf("42"), Silence(4.0))
-        result = await caller(bot.ws_url, *steps).run()
+        result = await place_call(bot, *steps)
         [record] = await bot.wait_for_records(1)
     [session] = emulator.sessions
 
@@ -169,7 +165,7 @@ async def test_mapped_key_transfers_the_caller_to_the_operator(tmp_path, emulato
         env = twilio_env(tmp_path, provider_api.url)
         args = ("--transport", "twilio", "--realtime-url", emulator.url, "--profile", profile)
         async with run_bot(tmp_path, *args, env=env) as bot:
-            result = await caller(bot.ws_url, Dtmf("0"), Silence(15.0)).run()
+            result = await place_call(bot, Dtmf("0"), Silence(15.0))
             [record] = await bot.wait_for_records(1)
     [session] = emulator.sessions
 

@@ -7,13 +7,14 @@ from xml.etree import ElementTree
 import pytest
 
 from sim.bot_process import run_bot
-from sim.phone import PhoneCaller, Say, Silence
+from sim.phone import Say, Silence
 from sim.provider_api import FakeProviderApi
 from sim.realtime import EmulatorConfig, RealtimeEmulator, ScriptedFunctionCall
 from tests.tools_helpers import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     function_outputs,
+    place_call,
     twilio_env,
     write_profile,
 )
@@ -32,10 +33,6 @@ async def provider_api():
         yield api
 
 
-def caller(url: str, *steps) -> PhoneCaller:
-    return PhoneCaller(url=url, provider="twilio", steps=list(steps), caller_number="+15551230000")
-
-
 def seconds_between(start_iso: str, end_iso: str) -> float:
     return (datetime.fromisoformat(end_iso) - datetime.fromisoformat(start_iso)).total_seconds()
 
@@ -46,7 +43,7 @@ async def test_session_update_carries_exactly_the_profile_tools_flat(tmp_path, p
         env = twilio_env(tmp_path, provider_api.url)
         args = ("--transport", "twilio", "--realtime-url", emu.url, "--profile", profile)
         async with run_bot(tmp_path, *args, env=env) as bot:
-            result = await caller(bot.ws_url, Silence(0.5)).run()
+            result = await place_call(bot, Silence(0.5))
             assert result.greeting_audio_s > 1.0
             await bot.wait_for_records(1)
         [session] = emu.sessions
@@ -78,7 +75,7 @@ async def test_hangup_ends_the_call_and_hangs_up_over_rest(tmp_path, provider_ap
         env = twilio_env(tmp_path, provider_api.url)
         args = ("--transport", "twilio", "--realtime-url", emu.url, "--profile", profile)
         async with run_bot(tmp_path, *args, env=env) as bot:
-            result = await caller(bot.ws_url, Say(GOODBYE), Silence(15.0)).run()
+            result = await place_call(bot, Say(GOODBYE), Silence(15.0))
             [record] = await bot.wait_for_records(1)
             log = bot.log()
         [session] = emu.sessions
@@ -112,7 +109,7 @@ async def test_transfer_sends_dial_twiml_after_the_announcement(tmp_path, provid
         env = twilio_env(tmp_path, provider_api.url)
         args = ("--transport", "twilio", "--realtime-url", emu.url, "--profile", profile)
         async with run_bot(tmp_path, *args, env=env) as bot:
-            result = await caller(bot.ws_url, Say(ORDER), Silence(15.0)).run()
+            result = await place_call(bot, Say(ORDER), Silence(15.0))
             [record] = await bot.wait_for_records(1)
         [session] = emu.sessions
 
@@ -143,7 +140,7 @@ async def test_unlisted_destination_is_refused_and_the_call_continues(tmp_path, 
         args = ("--transport", "twilio", "--realtime-url", emu.url, "--profile", profile)
         async with run_bot(tmp_path, *args, env=env) as bot:
             steps = (Say(ORDER), Silence(3.0), Say(THANKS), Silence(3.0))
-            result = await caller(bot.ws_url, *steps).run()
+            result = await place_call(bot, *steps)
             [record] = await bot.wait_for_records(1)
         [session] = emu.sessions
 

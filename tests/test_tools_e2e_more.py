@@ -10,10 +10,10 @@ from aiosmtpd.controller import Controller
 
 from processors.tools.delivery import SIGNATURE_HEADER, verify_signature
 from sim.bot_process import free_port, run_bot
-from sim.phone import PhoneCaller, Say, Silence
+from sim.phone import Say, Silence
 from sim.provider_api import FakeProviderApi
 from sim.realtime import EmulatorConfig, RealtimeEmulator, ScriptedFunctionCall
-from tests.tools_helpers import function_outputs, twilio_env, write_profile
+from tests.tools_helpers import function_outputs, place_call, twilio_env, write_profile
 
 ORDER = "sim/audio/caller_order_status.wav"
 THANKS = "sim/audio/caller_thanks.wav"
@@ -25,10 +25,6 @@ WEBHOOK_SECRET = "whsec-test-123"
 async def provider_api():
     async with FakeProviderApi() as api:
         yield api
-
-
-def caller(url: str, *steps) -> PhoneCaller:
-    return PhoneCaller(url=url, provider="twilio", steps=list(steps), caller_number="+15551230000")
 
 
 async def test_malformed_tool_calls_get_error_results_and_the_call_continues(
@@ -58,7 +54,7 @@ async def test_malformed_tool_calls_get_error_results_and_the_call_continues(
                 Say(GOODBYE),
                 Silence(3.0),
             ]
-            result = await caller(bot.ws_url, *steps).run()
+            result = await place_call(bot, *steps)
             [record] = await bot.wait_for_records(1)
         [session] = emu.sessions
 
@@ -68,7 +64,7 @@ async def test_malformed_tool_calls_get_error_results_and_the_call_continues(
     assert wrong_type["ok"] is False and "destination" in wrong_type["error"]
     # After every error result the model answered, and the caller heard it.
     assert len(result.turns) == 3
-    assert all(turn.bot_audio_s > 1.0 for turn in result.turns)
+    assert all(turn.bot_audio_s > 1.0 for turn in result.turns), result.turns
     assert result.closed_by == "caller" and record["end_reason"] == "caller hung up"
     assert provider_api.requests == []
     assert not [e for e in session.server_events if e["type"] == "error"]
@@ -82,7 +78,7 @@ async def test_farewell_guard_ends_a_call_the_model_forgot_to_hang_up(tmp_path, 
         env = twilio_env(tmp_path, provider_api.url)
         args = ("--transport", "twilio", "--realtime-url", emu.url, "--profile", profile)
         async with run_bot(tmp_path, *args, env=env) as bot:
-            result = await caller(bot.ws_url, Say(GOODBYE), Silence(15.0)).run()
+            result = await place_call(bot, Say(GOODBYE), Silence(15.0))
             [record] = await bot.wait_for_records(1)
 
     assert result.closed_by == "server"
@@ -143,7 +139,7 @@ async def test_summary_and_transcript_are_delivered_signed_and_by_email(tmp_path
             args = ("--transport", "twilio", "--realtime-url", emu.url, "--profile", profile)
             async with run_bot(tmp_path, *args, env=env) as bot:
                 steps = [Say(ORDER), Silence(3.0), Say(THANKS), Silence(3.0)]
-                await caller(bot.ws_url, *steps).run()
+                await place_call(bot, *steps)
                 [record] = await bot.wait_for_records(1)
         for _ in range(50):  # the record is written after delivery; SMTP runs in a thread
             if len(inbox.messages) == 2:

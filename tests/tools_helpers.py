@@ -4,7 +4,9 @@ from pathlib import Path
 
 import yaml
 
-from sim.bot_process import bot_env
+from sim.bot_process import BotProcess, bot_env
+from sim.phone import CallResult, PhoneCaller, Step
+from sim.phone.webhook import WebhookSigner, answer_call
 
 ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
 AUTH_TOKEN = "twilio-test-token"
@@ -42,3 +44,13 @@ def function_outputs(session) -> list[dict]:
         for item in session.items
         if item.get("type") == "function_call_output"
     ]
+
+
+async def place_call(bot: BotProcess, *steps: Step) -> CallResult:
+    """A Twilio call as Twilio places it: the signed webhook first (TWILIO_AUTH_TOKEN turns
+    signature and stream-token checks on), then the media stream its answer names."""
+    invite = await answer_call(bot.http_url, "twilio", WebhookSigner(twilio_auth_token=AUTH_TOKEN))
+    caller = PhoneCaller(
+        provider="twilio", steps=list(steps), caller_number="+15551230000", **invite.caller_kwargs()
+    )
+    return await caller.run()
