@@ -21,12 +21,15 @@ from bot.livekit_room import Evictor, RoomPolicy, RoomSession
 from bot.livekit_tokens import AgentCredentials
 from bot.pricing import PriceTable
 from bot.profiles import Profile
-from bot.room_participants import is_agent
+from bot.room_participants import SIP_KIND, is_agent
 from bot.room_spec import room_call_spec
 from bot.settings import Settings
 from pipelines.composer import PipelineSlots
+from pipelines.livekit_call_control import LiveKitCallControl, ServerApi
 from pipelines.livekit_transport import ROOM_SAMPLE_RATE, create_livekit_transport
+from pipelines.profile_processors import ProcessorKit
 from processors.participant_audio_filter import ParticipantAudioFilter
+from processors.tools.toolkit import ToolKit
 
 EXIT_NOT_JOINED = 1
 EXIT_REFUSED = 3
@@ -60,6 +63,9 @@ async def run_room_call(
     policy: RoomPolicy | None = None,
     evict: Evictor | None = None,
     stop: asyncio.Event | None = None,
+    toolkit: ToolKit | None = None,
+    processors: ProcessorKit | None = None,
+    server: ServerApi | None = None,
 ) -> RoomOutcome:
     """Join, talk with the first human who arrives, leave; the record is written either way.
     Setting `stop` (e.g. on SIGTERM) ends the call early, still with its record."""
@@ -72,10 +78,24 @@ async def run_room_call(
         realtime=realtime,
         sample_rate=ROOM_SAMPLE_RATE,
         prices=prices,
+        toolkit=toolkit,
+        processors=processors,
+    )
+
+    def sip_caller() -> str | None:
+        identity = session.caller_id
+        participant = transport.room.remote_participants.get(identity) if identity else None
+        return identity if participant is not None and participant.kind == SIP_KIND else None
+
+    control = LiveKitCallControl(
+        room,
+        sip_caller,
+        server or ((lambda: server_api(credentials)) if credentials.has_server_api else None),
+        sip_hangup=profile.tool_settings.sip_hangup,
     )
     audio_filter = ParticipantAudioFilter()
     slots = PipelineSlots(input_filters=[audio_filter])
-    call = Call(spec, transport, slots=slots, client_events=False)
+    call = Call(spec, transport, slots=slots, client_events=False, call_control=control)
     policy = policy or RoomPolicy(leave_grace_s=settings.livekit_leave_grace_s)
     session = RoomSession(call, transport, audio_filter, policy, evict)
     session.attach()

@@ -35,6 +35,8 @@ from bot.profiles import load_profile
 from bot.realtime_endpoint import realtime_endpoint
 from bot.room_processes import RoomProcesses
 from bot.settings import Settings
+from pipelines.profile_processors import ProcessorKit
+from processors.tools.toolkit import ToolKit
 
 ROOM_TRANSPORTS = ("livekit", "daily")
 TOKEN_COMMAND = "livekit-token"
@@ -61,6 +63,9 @@ async def run_room(args: argparse.Namespace, settings: Settings) -> int:
     if not args.room:
         raise ConfigError("--room", f"required with --transport {args.transport}")
     profile = load_profile(args.profile or settings.bot_profile)
+    # Checked before joining: a bad tool or processor list must not reach a live room.
+    toolkit = ToolKit.from_profile(profile, settings)
+    processors = ProcessorKit.from_profile(profile)
     if args.transport == "daily":
         async with realtime_endpoint(settings, offline=args.offline) as realtime:
             await run_daily_room(args.room, profile, settings, realtime)
@@ -91,6 +96,8 @@ async def run_room(args: argparse.Namespace, settings: Settings) -> int:
             policy=RoomPolicy(leave_grace_s=settings.livekit_leave_grace_s, takeover=args.takeover),
             evict=evict,
             stop=stop,
+            toolkit=toolkit,
+            processors=processors,
         )
     if not outcome.joined:
         logger.error(f"livekit: could not join room {args.room} at {credentials.url}")

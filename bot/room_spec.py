@@ -7,6 +7,8 @@ from bot.caller_info import CallerInfo
 from bot.pricing import PriceTable
 from bot.profiles import Profile
 from bot.settings import Settings
+from pipelines.profile_processors import ProcessorKit
+from processors.tools.toolkit import ToolKit
 
 
 def room_call_spec(
@@ -18,6 +20,8 @@ def room_call_spec(
     realtime: RealtimeEndpoint,
     sample_rate: int,
     prices: PriceTable | None = None,
+    toolkit: ToolKit | None = None,
+    processors: ProcessorKit | None = None,
 ) -> CallSpec:
     return CallSpec(
         call_id=f"{call_id_prefix}-{uuid.uuid4().hex[:12]}",
@@ -31,4 +35,6 @@ def room_call_spec(
         line_echo=False,
         prices=prices,
         audio_sample_rate=sample_rate,
+        toolkit=toolkit,
+        processors=processors,
     )

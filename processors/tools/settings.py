@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -49,6 +50,9 @@ class ToolSettings(BaseModel):
     # The only places transfer_call may send a caller: name -> E.164 number or SIP URI.
     transfer_destinations: dict[str, str] = Field(default_factory=dict)
     farewell_guard: FarewellGuardSettings = Field(default_factory=FarewellGuardSettings)
+    # LiveKit rooms: hang_up removes the phone caller's SIP participant (ends their call), or
+    # only makes the bot leave the room.
+    sip_hangup: Literal["remove_caller", "leave"] = "remove_caller"
 
     @field_validator("transfer_destinations")
     @classmethod
