@@ -60,6 +60,8 @@ class CallSpec:
     processors: ProcessorKit | None = None
     # Scrubs secrets from the record before it is written (bot.security.redaction).
     redact: Callable[[dict], dict] | None = None
+    # Told each turn's latency as it happens (the server's metrics); the record has them too.
+    on_turn_latency: Callable[[float], None] | None = None
 
 
 def greeting_message(greeting: str) -> dict:
@@ -147,7 +149,7 @@ class Call:
         )
         self.recorder.attach(self._aggregators)
         latency = TurnLatencyObserver(
-            on_greeting=self.recorder.on_greeting_latency, on_turn=self.recorder.on_turn_latency
+            on_greeting=self.recorder.on_greeting_latency, on_turn=self._on_turn_latency
         )
         self._worker = PipelineWorker(
             pipeline,
@@ -162,6 +164,11 @@ class Call:
             name=f"call-{spec.call_id}",
         )
         self._wire_events()
+
+    async def _on_turn_latency(self, seconds: float) -> None:
+        await self.recorder.on_turn_latency(seconds)
+        if self.spec.on_turn_latency is not None:
+            self.spec.on_turn_latency(seconds)
 
     def _new_record(self) -> CallRecord:
         spec = self.spec
