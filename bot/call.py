@@ -25,6 +25,7 @@ from pipelines.call_control import CallControl
 from pipelines.composer import PipelineSlots, compose_pipeline
 from pipelines.media_stream_guard import GuardedSerializer
 from pipelines.profile_processors import ProcessorKit
+from pipelines.realtime_g711 import G711_RATE
 from pipelines.realtime_resilience_config import RealtimeResilienceConfig
 from pipelines.realtime_service import create_realtime_service
 from processors.echo_gate import EchoGate, create_echo_gate
@@ -120,6 +121,8 @@ class Call:
             stats=self.recorder.record.realtime,
             fallback_instructions=fallback_instructions(spec.profile.fallback_line),
             call_id=spec.call_id,
+            # An 8 kHz pipeline is a phone line: G.711 to the model, no resampling.
+            g711="pcmu" if spec.audio_sample_rate == G711_RATE else None,
         )
         slots = slots or PipelineSlots()
         if self._tools is not None:

@@ -296,10 +296,15 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
                 self._queued = [realtime_message]
                 self._on_connection_lost(ws, f"send failed: {type(e).__name__}")
 
+    async def _session_audio(self, frame) -> bytes:
+        """The frame's audio in the session's input format (24 kHz PCM here; G.711 on phone
+        lines, pipelines/realtime_g711.py)."""
+        if frame.sample_rate == OPENAI_SAMPLE_RATE:
+            return frame.audio
+        return await self._resampler.resample(frame.audio, frame.sample_rate, OPENAI_SAMPLE_RATE)
+
     async def _send_user_audio(self, frame):
-        audio = frame.audio
-        if frame.sample_rate != OPENAI_SAMPLE_RATE:
-            audio = await self._resampler.resample(audio, frame.sample_rate, OPENAI_SAMPLE_RATE)
+        audio = await self._session_audio(frame)
         if not audio:
             return
         if self._queued is not None or self._websocket is None:
