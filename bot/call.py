@@ -18,6 +18,7 @@ from pipecat.workers.runner import WorkerRunner
 from bot.call_record import CallRecord, append_record, utc_now_iso
 from bot.call_recorder import CallRecorder
 from bot.caller_info import CallerInfo
+from bot.observer_fanout import FanOutObserver
 from bot.pricing import PriceTable
 from bot.profiles import Profile
 from bot.turn_latency import TurnLatencyObserver
@@ -162,8 +163,12 @@ class Call:
                 enable_metrics=True,
                 enable_usage_metrics=True,
             ),
-            observers=[latency, self.recorder],
+            observers=[FanOutObserver(latency, self.recorder)],
             enable_rtvi=False,
+            # Both would be two more per-frame observer tasks; calls have their own limits
+            # (bot/limits.py) and their own turn latency (above).
+            enable_turn_tracking=False,
+            idle_timeout_secs=None,
             name=f"call-{spec.call_id}",
         )
         self._wire_events()

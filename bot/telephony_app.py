@@ -77,6 +77,9 @@ def uvicorn_config(app: FastAPI | str, host: str, port: int, settings: Settings,
         # The guard names oversize messages up to 4x the limit; beyond that the WebSocket
         # layer refuses to buffer them at all (close 1009).
         ws_max_size=4 * settings.max_message_bytes,
+        # Providers' media streams do not compress; a client that offers permessage-deflate
+        # would make the server inflate/deflate every 20 ms frame (a top cost when profiled).
+        ws_per_message_deflate=False,
         **extra,
     )
 
