@@ -108,6 +108,7 @@ async def scrape(bot: Bot) -> dict[str, float]:
 
 async def run_level(bot: Bot, calls: int) -> dict:
     before, t0 = usage(bot.proc.pid), time.monotonic()
+    harness_before = time.process_time()
     peak_rss = before.rss_mb
     metrics_before = await scrape(bot)
     done = asyncio.Event()
@@ -123,6 +124,9 @@ async def run_level(bot: Bot, calls: int) -> dict:
     done.set()
     await sampler
     after = usage(bot.proc.pid)
+    # Callers and emulator share one core: near 100 % they, not the bot, set the pace, and
+    # the level's latency and CPU figures say nothing about the bot.
+    harness_pct = 100 * (time.process_time() - harness_before) / (time.monotonic() - t0)
     await asyncio.sleep(1.0)  # let records land before the scrape
     metrics_after = await scrape(bot)
     latencies = [t.latency_s for r in results for t in r.turns if t.latency_s is not None]
@@ -145,6 +149,8 @@ async def run_level(bot: Bot, calls: int) -> dict:
         "rss_idle_mb": round(before.rss_mb, 1),
         "rss_per_call_mb": round((peak_rss - before.rss_mb) / calls, 2),
         "wall_s": round(time.monotonic() - t0, 1),
+        "harness_cpu_pct": round(harness_pct),
+        "bot_cpu_pct": round(100 * cpu_s / (time.monotonic() - t0)),
         "metrics_delta": {k: metrics_after.get(k, 0) - v for k, v in metrics_before.items()},
     }
 
