@@ -182,9 +182,9 @@ async def soak(bot: Bot, total: int, wave: int) -> dict:
 
 
 def add_ratios(rows: list[dict]) -> None:
-    baseline = {r["calls"]: r for r in rows if r["bot"] == "baseline"}
+    baseline = {r["calls"]: r for r in rows if r["bot"] == "baseline" and "calls" in r}
     for row in rows:
-        base = baseline.get(row["calls"])
+        base = baseline.get(row.get("calls"))
         if row["bot"] == "baseline" or base is None:
             continue
         for key in ("turn_latency_p50_s", "turn_latency_p95_s", "cpu_s_per_call_minute"):
@@ -209,6 +209,7 @@ async def main(
                 async with start_bot(name, emulator.url, Path(tmp), workers, pin) as bot:
                     if soak_calls:
                         rows.append(await soak(bot, soak_calls, wave))
+                        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
                         continue
                     for n in levels:
                         row = await run_level(bot, n)
