@@ -53,13 +53,14 @@ async def test_metrics_move_with_calls(emulator, tmp_path):
         await wait_for_active(client, bot.http_url, 1)
         during = (await client.get(f"{bot.http_url}/metrics")).text
         result = await call
-        await bot.wait_for_records(1)
+        [record] = await bot.wait_for_records(1)
         after = (await client.get(f"{bot.http_url}/metrics")).text
     assert result.connected and all(t.latency_s is not None for t in result.turns)
     assert metric(during, "voicebot_active_calls") == 1
     assert metric(after, "voicebot_active_calls") == 0
     assert metric(after, "voicebot_calls_total") == 1
-    assert metric(after, "voicebot_turn_latency_seconds_count") == len(result.turns) == 2
+    # Each turn the call record timed is one histogram sample.
+    assert metric(after, "voicebot_turn_latency_seconds_count") == len(record["turns"]) >= 1
     assert 'voicebot_calls_ended_total{reason="caller_hung_up"} 1.0' in after
     # No sample names a call: the series stay fixed however many calls pass.
     assert result.call_sid not in after
