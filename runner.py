@@ -1,7 +1,7 @@
 """Command line: one flag picks the transport, the rest is profile and environment.
 
 python runner.py --transport twilio [--profile default] [--host 0.0.0.0] [--port 8765]
-                 [--realtime-url wss://...] [--offline]
+                 [--realtime-url wss://...] [--offline] [--workers N]
 python runner.py check [--realtime-url wss://...] [--profile default] [--timeout S]
 python runner.py --transport livekit --room NAME [--livekit-url URL] [--takeover]
 python runner.py --transport livekit --dispatch [--host H] [--port P]
@@ -13,12 +13,10 @@ import argparse
 import asyncio
 import sys
 
-import uvicorn
 from loguru import logger
 
 from bot.config_errors import ConfigError
-from bot.pricing import load_price_table
-from bot.profiles import load_profile
+from bot.graceful import DrainingServer
 from bot.realtime_endpoint import realtime_endpoint
 from bot.room_cli import (
     ROOM_TRANSPORTS,
@@ -29,10 +27,15 @@ from bot.room_cli import (
 )
 from bot.security.redaction import Redactor, install_redacting_logging
 from bot.settings import Settings, load_settings
-from bot.telephony_server import TelephonyConfig, TelephonyServer
-from pipelines.profile_processors import ProcessorKit
+from bot.telephony_app import (
+    WorkerSpec,
+    build_server,
+    realtime_endpoint_in_thread,
+    serve_workers,
+    uvicorn_config,
+)
+from bot.telephony_server import TelephonyServer
 from pipelines.telephony_transport import TELEPHONY_PROVIDERS
-from processors.tools.toolkit import ToolKit
 
 DEFAULT_PORT = 8765
 
@@ -52,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="HTTP/WS port")
     parser.add_argument(
         "--realtime-url", help="Realtime API base WebSocket URL (env OPENAI_REALTIME_URL)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="server processes sharing the port, e.g. one per core (env WORKERS, default 1)",
     )
     parser.add_argument(
         "--offline",
@@ -78,44 +86,47 @@ def _say_offline_loudly(reason: str, port: int) -> None:
 
 
 async def serve_telephony(args: argparse.Namespace, settings: Settings) -> None:
-    profile = load_profile(args.profile or settings.bot_profile)
-    toolkit = ToolKit.from_profile(profile, settings)
-    processors = ProcessorKit.from_profile(profile)
-    prices = load_price_table(settings.prices_file)
     async with realtime_endpoint(settings, offline=args.offline, url=args.realtime_url) as realtime:
         if realtime.emulated:
             reason = "--offline given" if args.offline else "no OPENAI_API_KEY"
             _say_offline_loudly(reason, args.port)
-        server = TelephonyServer(
-            TelephonyConfig(
-                provider=args.transport,
-                profile=profile,
-                settings=settings,
-                realtime=realtime,
-                prices=prices,
-                toolkit=toolkit,
-                processors=processors,
-            )
+        server = build_server(
+            args.transport, args.profile or settings.bot_profile, settings, realtime
+        )
+        _log_serving(args, server)
+        config = uvicorn_config(server.app, args.host, args.port, settings)
+        await DrainingServer(config).serve()
+
+
+def serve_telephony_workers(args: argparse.Namespace, settings: Settings, workers: int) -> None:
+    with realtime_endpoint_in_thread(
+        settings, offline=args.offline, url=args.realtime_url
+    ) as realtime:
+        if realtime.emulated:
+            reason = "--offline given" if args.offline else "no OPENAI_API_KEY"
+            _say_offline_loudly(reason, args.port)
+        spec = WorkerSpec(
+            transport=args.transport,
+            profile=args.profile or settings.bot_profile,
+            realtime_url=realtime.url,
+            emulated=realtime.emulated,
         )
         logger.info(
-            f"serving {args.transport} on http://{args.host}:{args.port} "
-            f"(POST / webhook, WS /ws media, GET /health), profile {profile.name}, "
-            f"tools: {', '.join(toolkit.names) or 'none'}, "
-            f"processors: {', '.join(processors.names) or 'none'}"
+            f"serving {args.transport} on http://{args.host}:{args.port} with {workers} workers "
+            f"(POST / webhook, WS /ws media, GET /health /ready /metrics), profile {spec.profile}"
         )
-        config = uvicorn.Config(
-            server.app,
-            host=args.host,
-            port=args.port,
-            log_level="warning",
-            lifespan="off",
-            # uvicorn's own handlers would bypass the redacting sink.
-            log_config=None,
-            # The guard names oversize messages up to 4x the limit; beyond that the WebSocket
-            # layer refuses to buffer them at all (close 1009).
-            ws_max_size=4 * settings.max_message_bytes,
-        )
-        await uvicorn.Server(config).serve()
+        serve_workers(spec, args.host, args.port, workers, settings)
+
+
+def _log_serving(args: argparse.Namespace, server: TelephonyServer) -> None:
+    config = server.config
+    logger.info(
+        f"serving {args.transport} on http://{args.host}:{args.port} "
+        f"(POST / webhook, WS /ws media, GET /health /ready /metrics), "
+        f"profile {config.profile.name}, "
+        f"tools: {', '.join(config.toolkit.names) or 'none'}, "
+        f"processors: {', '.join(config.processors.names) or 'none'}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,7 +148,13 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging(settings.log_level, settings.secret_values())
         if args.transport in ROOM_TRANSPORTS:
             return asyncio.run(run_room(args, settings))
-        asyncio.run(serve_telephony(args, settings))
+        workers = args.workers or settings.workers
+        if workers < 1:
+            raise ConfigError("WORKERS", "must be at least 1")
+        if workers > 1:
+            serve_telephony_workers(args, settings, workers)
+        else:
+            asyncio.run(serve_telephony(args, settings))
     except ConfigError as e:
         print(str(e), file=sys.stderr)
         return 2

@@ -8,5 +8,5 @@ from bench.load import main as load_main
 
 if __name__ == "__main__":
     print(json.dumps(echo_main(["--build"])))
-    for row in asyncio.run(load_main([1, 10, 20], "twilio")):
+    for row in asyncio.run(load_main([1, 10, 20, 40, 60, 80, 100, 120], ["ours", "baseline"])):
         print(json.dumps({"bench": "load", **row}))

@@ -1,25 +1,39 @@
-"""Concurrent-call load benchmark: runner.py + the Realtime emulator + N simulated callers.
+"""Concurrent-call load benchmark: a bot + the Realtime emulator + N simulated callers.
 
-Reports caller-side turn latency (end of utterance → first bot audio) per level, and each
-level's p50 as a ratio of the single-call p50 measured in the same run (machines here are
-shared and noisy, so only same-run ratios mean anything).
+The bot under test runs pinned to core 0 (taskset); this process (callers and emulator) is
+pinned to core 1, so the bot's core is its own. Each level places N two-turn calls at once
+and reports caller-side turn latency (end of utterance → first bot audio) p50/p95/p99,
+unanswered turns, failed calls, the bot's CPU-seconds per call-minute and its RSS growth per
+call. The same levels run against a plain-Pipecat baseline bot (bench/baseline_bot.py) in the
+same run; ratios are ours / baseline. Machines here are shared and noisy: only same-run
+comparisons mean anything.
 
-    python -m bench.load [--levels 1,10,20] [--provider twilio]
+    python -m bench.load [--levels 1,10,40,100] [--bots ours,baseline] [--workers N]
+    python -m bench.load --soak 1000      # RSS after 1,000 calls vs idle
 """
 
 import argparse
 import asyncio
 import json
-import statistics
+import os
+import re
+import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-from sim.bot_process import bot_env, run_bot
+import httpx
+
+from bench.proc_stats import usage
+from sim.bot_process import REPO, bot_env, free_port
 from sim.phone import PhoneCaller, Say, Silence
 from sim.realtime import EmulatorConfig, RealtimeEmulator
 
 UTTERANCES = ["sim/audio/caller_order_status.wav", "sim/audio/caller_thanks.wav"]
+BOT_CORE, BENCH_CORE = 0, 1
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -29,43 +43,205 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def run_level(url: str, provider: str, calls: int) -> dict:
+class Bot:
+    def __init__(self, name: str, proc: subprocess.Popen, port: int):
+        self.name, self.proc, self.port = name, proc, port
+        self.ws_url = f"ws://127.0.0.1:{port}/ws"
+        self.http_url = f"http://127.0.0.1:{port}"
+
+
+@asynccontextmanager
+async def start_bot(
+    name: str, realtime_url: str, tmp: Path, workers: int = 1, pin: bool = True
+) -> AsyncIterator[Bot]:
+    port = free_port()
+    if name == "baseline":
+        cmd = [sys.executable, "-m", "bench.baseline_bot", "--realtime-url", realtime_url]
+        cmd += ["--port", str(port)]
+    else:
+        cmd = [sys.executable, "runner.py", "--transport", "twilio", "--port", str(port)]
+        cmd += ["--host", "127.0.0.1", "--realtime-url", realtime_url, "--workers", str(workers)]
+    if pin:
+        cmd = ["taskset", "-c", str(BOT_CORE), *cmd]
+    env = bot_env(tmp, LOG_LEVEL="WARNING", MAX_CONCURRENT_CALLS="1000", IDLE_TIMEOUT_S="60")
+    log = open(tmp / f"{name}-{port}.log", "wb")  # noqa: ASYNC230 - once per bot
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: ASYNC220
+    bot = Bot(name, proc, port)
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(300):
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} bot exited {proc.returncode}")
+                try:
+                    if (await client.get(f"{bot.http_url}/health", timeout=0.5)).is_success:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.1)
+        yield bot
+    finally:
+        proc.terminate()
+        try:
+            await asyncio.wait_for(asyncio.to_thread(proc.wait), 30)
+        except TimeoutError:
+            proc.kill()
+        log.close()
+
+
+def caller(url: str) -> PhoneCaller:
     steps = [step for clip in UTTERANCES for step in (Say(clip), Silence(3.0))]
-    callers = [PhoneCaller(url=url, provider=provider, steps=steps) for _ in range(calls)]
-    results = await asyncio.gather(*(caller.run() for caller in callers))
-    latencies = [t.latency_s for r in results for t in r.turns if t.latency_s is not None]
-    unanswered = sum(1 for r in results for t in r.turns if t.latency_s is None)
-    greeting = [r.greeting_delay_s for r in results if r.greeting_delay_s is not None]
+    return PhoneCaller(url=url, provider="twilio", steps=steps)
+
+
+async def scrape(bot: Bot) -> dict[str, float]:
+    if bot.name == "baseline":
+        return {}
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"{bot.http_url}/metrics", timeout=5)).text
+    wanted = ("voicebot_calls_total", "voicebot_turn_latency_seconds_count")
     return {
-        "calls": calls,
-        "failed_calls": sum(1 for r in results if not r.connected or r.errors),
-        "unanswered_turns": unanswered,
-        "turn_latency_p50_s": percentile(latencies, 0.5),
-        "turn_latency_p95_s": percentile(latencies, 0.95),
-        "turn_latency_p99_s": percentile(latencies, 0.99),
-        "greeting_delay_p50_s": statistics.median(greeting) if greeting else None,
+        m.group(1): float(m.group(2))
+        for m in re.finditer(r"^(\w+) ([0-9.e+]+)$", text, re.M)
+        if m.group(1) in wanted
     }
 
 
-async def main(levels: list[int], provider: str) -> list[dict]:
+async def run_level(bot: Bot, calls: int) -> dict:
+    before, t0 = usage(bot.proc.pid), time.monotonic()
+    harness_before = time.process_time()
+    peak_rss = before.rss_mb
+    metrics_before = await scrape(bot)
+    done = asyncio.Event()
+
+    async def sample() -> None:
+        nonlocal peak_rss
+        while not done.is_set():
+            peak_rss = max(peak_rss, usage(bot.proc.pid).rss_mb)
+            await asyncio.sleep(0.5)
+
+    sampler = asyncio.create_task(sample())
+    results = await asyncio.gather(*(caller(bot.ws_url).run() for _ in range(calls)))
+    done.set()
+    await sampler
+    after = usage(bot.proc.pid)
+    # Callers and emulator share one core: near 100 % they, not the bot, set the pace, and
+    # the level's latency and CPU figures say nothing about the bot.
+    harness_pct = 100 * (time.process_time() - harness_before) / (time.monotonic() - t0)
+    await asyncio.sleep(1.0)  # let records land before the scrape
+    metrics_after = await scrape(bot)
+    latencies = [t.latency_s for r in results for t in r.turns if t.latency_s is not None]
+    call_minutes = sum(r.duration_s for r in results) / 60
+    cpu_s = after.cpu_s - before.cpu_s
+    return {
+        "bot": bot.name,
+        "calls": calls,
+        "failed_calls": sum(1 for r in results if not r.connected or r.errors),
+        "unanswered_turns": sum(1 for r in results for t in r.turns if t.latency_s is None)
+        + sum(len(UTTERANCES) - len(r.turns) for r in results),
+        "turn_latency_p50_s": percentile(latencies, 0.5),
+        "turn_latency_p95_s": percentile(latencies, 0.95),
+        "turn_latency_p99_s": percentile(latencies, 0.99),
+        "cpu_s_per_call_minute": round(cpu_s / call_minutes, 3) if call_minutes else None,
+        # CPU-seconds per call-second: the share of one core each live call costs.
+        "cpu_pct_core_per_call": round(100 * cpu_s / (call_minutes * 60), 2)
+        if call_minutes
+        else None,
+        "rss_idle_mb": round(before.rss_mb, 1),
+        "rss_per_call_mb": round((peak_rss - before.rss_mb) / calls, 2),
+        "wall_s": round(time.monotonic() - t0, 1),
+        "harness_cpu_pct": round(harness_pct),
+        "bot_cpu_pct": round(100 * cpu_s / (time.monotonic() - t0)),
+        "metrics_delta": {k: metrics_after.get(k, 0) - v for k, v in metrics_before.items()},
+    }
+
+
+async def soak(bot: Bot, total: int, wave: int) -> dict:
+    """Many short calls, `wave` at a time; RSS at idle (after one warm-up call) vs after."""
+    short = [Say(UTTERANCES[1]), Silence(1.5)]
+    warm = PhoneCaller(url=bot.ws_url, provider="twilio", steps=short)
+    await warm.run()
+    await asyncio.sleep(2)
+    idle = usage(bot.proc.pid).rss_mb
+    failed = 0
+    for start in range(0, total, wave):
+        n = min(wave, total - start)
+        results = await asyncio.gather(
+            *(PhoneCaller(url=bot.ws_url, provider="twilio", steps=short).run() for _ in range(n))
+        )
+        failed += sum(1 for r in results if not r.connected or r.errors)
+    await asyncio.sleep(5)
+    final = usage(bot.proc.pid).rss_mb
+    return {
+        "bot": bot.name,
+        "soak_calls": total,
+        "failed_calls": failed,
+        "rss_idle_mb": round(idle, 1),
+        "rss_after_mb": round(final, 1),
+        "rss_growth_pct": round(100 * (final - idle) / idle, 1),
+    }
+
+
+def add_ratios(rows: list[dict]) -> None:
+    baseline = {r["calls"]: r for r in rows if r["bot"] == "baseline" and "calls" in r}
+    for row in rows:
+        base = baseline.get(row.get("calls"))
+        if row["bot"] == "baseline" or base is None:
+            continue
+        for key in ("turn_latency_p50_s", "turn_latency_p95_s", "cpu_s_per_call_minute"):
+            if row.get(key) and base.get(key):
+                row[f"{key}_vs_baseline"] = round(row[key] / base[key], 2)
+
+
+async def main(
+    levels: list[int],
+    bots: list[str],
+    workers: int = 1,
+    soak_calls: int = 0,
+    wave: int = 20,
+) -> list[dict]:
+    pin = workers == 1
+    if pin and len(os.sched_getaffinity(0)) > 1:
+        os.sched_setaffinity(0, {BENCH_CORE})
+    rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         async with RealtimeEmulator(EmulatorConfig()) as emulator:
-            env = bot_env(Path(tmp), LOG_LEVEL="WARNING")
-            args = ("--transport", provider, "--realtime-url", emulator.url)
-            async with run_bot(Path(tmp), *args, env=env) as bot:
-                report = [await run_level(bot.ws_url, provider, n) for n in levels]
-    base = report[0]["turn_latency_p50_s"]
-    for row in report:
-        p50 = row["turn_latency_p50_s"]
-        row["p50_vs_first_level"] = round(p50 / base, 2) if p50 and base else None
-    return report
+            for name in bots:
+                async with start_bot(name, emulator.url, Path(tmp), workers, pin) as bot:
+                    if soak_calls:
+                        rows.append(await soak(bot, soak_calls, wave))
+                        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+                        continue
+                    for n in levels:
+                        row = await run_level(bot, n)
+                        rows.append(row)
+                        print(json.dumps(row), file=sys.stderr, flush=True)
+                        # Past the break point further levels only take time.
+                        if row["failed_calls"] > n // 2:
+                            break
+    add_ratios(rows)
+    return rows
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--levels", default="1,10,20,40,60,80,100,120")
+    parser.add_argument("--bots", default="ours,baseline", help="ours, baseline or both")
+    parser.add_argument("--workers", type=int, default=1, help="ours only; >1 runs unpinned")
+    parser.add_argument("--soak", type=int, default=0, help="calls for the RSS soak mode")
+    parser.add_argument("--wave", type=int, default=20, help="concurrent calls in the soak")
+    return parser.parse_args(argv)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--levels", default="1,10,20", help="comma-separated concurrent calls")
-    parser.add_argument("--provider", default="twilio")
-    args = parser.parse_args()
-    levels = [int(n) for n in args.levels.split(",")]
-    for row in asyncio.run(main(levels, args.provider)):
-        print(json.dumps(row), file=sys.stdout)
+    args = parse_args()
+    rows = asyncio.run(
+        main(
+            [int(n) for n in args.levels.split(",")],
+            args.bots.split(","),
+            args.workers,
+            args.soak,
+            args.wave,
+        )
+    )
+    for row in rows:
+        print(json.dumps(row))

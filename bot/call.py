@@ -18,6 +18,7 @@ from pipecat.workers.runner import WorkerRunner
 from bot.call_record import CallRecord, append_record, utc_now_iso
 from bot.call_recorder import CallRecorder
 from bot.caller_info import CallerInfo
+from bot.observer_fanout import FanOutObserver
 from bot.pricing import PriceTable
 from bot.profiles import Profile
 from bot.turn_latency import TurnLatencyObserver
@@ -25,6 +26,7 @@ from pipelines.call_control import CallControl
 from pipelines.composer import PipelineSlots, compose_pipeline
 from pipelines.media_stream_guard import GuardedSerializer
 from pipelines.profile_processors import ProcessorKit
+from pipelines.realtime_g711 import G711_RATE
 from pipelines.realtime_resilience_config import RealtimeResilienceConfig
 from pipelines.realtime_service import create_realtime_service
 from processors.echo_gate import EchoGate, create_echo_gate
@@ -63,6 +65,8 @@ class CallSpec:
     processors: ProcessorKit | None = None
     # Scrubs secrets from the record before it is written (bot.security.redaction).
     redact: Callable[[dict], dict] | None = None
+    # Told each turn's latency as it happens (the server's metrics); the record has them too.
+    on_turn_latency: Callable[[float], None] | None = None
 
 
 def greeting_message(greeting: str) -> dict:
@@ -121,6 +125,8 @@ class Call:
             stats=self.recorder.record.realtime,
             fallback_instructions=fallback_instructions(spec.profile.fallback_line),
             call_id=spec.call_id,
+            # An 8 kHz pipeline is a phone line: G.711 to the model, no resampling.
+            g711="pcmu" if spec.audio_sample_rate == G711_RATE else None,
         )
         slots = slots or PipelineSlots()
         if self._tools is not None:
@@ -150,7 +156,7 @@ class Call:
         )
         self.recorder.attach(self._aggregators)
         latency = TurnLatencyObserver(
-            on_greeting=self.recorder.on_greeting_latency, on_turn=self.recorder.on_turn_latency
+            on_greeting=self.recorder.on_greeting_latency, on_turn=self._on_turn_latency
         )
         self._worker = PipelineWorker(
             pipeline,
@@ -160,11 +166,20 @@ class Call:
                 enable_metrics=True,
                 enable_usage_metrics=True,
             ),
-            observers=[latency, self.recorder],
+            observers=[FanOutObserver(latency, self.recorder)],
             enable_rtvi=False,
+            # Both would be two more per-frame observer tasks; calls have their own limits
+            # (bot/limits.py) and their own turn latency (above).
+            enable_turn_tracking=False,
+            idle_timeout_secs=None,
             name=f"call-{spec.call_id}",
         )
         self._wire_events()
+
+    async def _on_turn_latency(self, seconds: float) -> None:
+        await self.recorder.on_turn_latency(seconds)
+        if self.spec.on_turn_latency is not None:
+            self.spec.on_turn_latency(seconds)
 
     def _new_record(self) -> CallRecord:
         spec = self.spec

@@ -60,7 +60,8 @@ AudioFormat = PCMAudioFormat | PCMUAudioFormat | PCMAAudioFormat
 
 
 def default_audio_format() -> AudioFormat:
-    """The single place choosing the session audio format (24 kHz PCM until G.711 passthrough)."""
+    """The session audio format where none is given: 24 kHz PCM (rooms). Phone lines pass
+    G.711 instead (pipelines/realtime_g711.py)."""
     return PCMAudioFormat()
 
 

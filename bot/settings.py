@@ -119,6 +119,12 @@ class Settings(BaseSettings):
     max_call_duration_s: float = Field(default=3600.0, gt=0)
     idle_timeout_s: float = Field(default=15.0, gt=0)
 
+    # Scale and operations (docs/scaling.md)
+    # Server processes sharing the port; each call lives on one of them.
+    workers: int = Field(default=1, ge=1, le=256)
+    # On SIGTERM, how long live calls may keep going before they are ended.
+    drain_timeout_s: float = Field(default=300.0, ge=0)
+
     @field_validator("openai_realtime_url")
     @classmethod
     def _check_realtime_url(cls, value: str) -> str:

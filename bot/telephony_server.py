@@ -16,6 +16,7 @@ from starlette.websockets import WebSocketState
 from bot.call import Call, CallSpec, RealtimeEndpoint
 from bot.caller_info import CallerInfo
 from bot.limits import CallLimits, CallSlots, enforce_call_limits
+from bot.metrics import BotMetrics
 from bot.pricing import PriceTable
 from bot.profiles import Profile
 from bot.security.edge import TOKEN_FIELD, EdgeSecurity
@@ -53,6 +54,9 @@ class TelephonyServer:
         self.config = config
         self.active_calls: dict[str, Call] = {}
         self.accepting = True
+        self.metrics = BotMetrics()
+        self._no_calls = asyncio.Event()
+        self._no_calls.set()
         self.security = EdgeSecurity(config.provider, config.settings)
         self.limits = CallLimits.from_settings(config.settings)
         self._slots = CallSlots(self.limits.max_concurrent_calls)
@@ -64,18 +68,50 @@ class TelephonyServer:
     def _build_app(self) -> FastAPI:
         app = FastAPI(title="realtime voice bot", docs_url=None, redoc_url=None)
         app.add_api_route("/health", self._health, methods=["GET"])
+        app.add_api_route("/ready", self._ready, methods=["GET"])
+        app.add_api_route("/metrics", self._metrics, methods=["GET"])
         app.add_api_route("/", self._webhook, methods=["POST"])
         app.add_api_websocket_route("/ws", self._media_stream)
+        # Found by bot.graceful.DrainingServer in each worker process on SIGTERM.
+        app.state.drain = self.drain
         return app
 
     async def _health(self) -> JSONResponse:
+        """Liveness: 200 while the process serves, draining included (its calls are live)."""
         body = {
             "status": "ok" if self.accepting else "draining",
             "provider": self.config.provider,
             "active_calls": len(self.active_calls),
             "realtime": "emulator" if self.config.realtime.emulated else "openai",
         }
+        return JSONResponse(body)
+
+    async def _ready(self) -> JSONResponse:
+        """Readiness: 503 once draining, so a load balancer sends new calls elsewhere."""
+        body = {"ready": self.accepting, "active_calls": len(self.active_calls)}
         return JSONResponse(body, status_code=200 if self.accepting else 503)
+
+    async def _metrics(self) -> Response:
+        content, media_type = self.metrics.exposition()
+        return Response(content=content, media_type=media_type)
+
+    async def drain(self) -> None:
+        """Stop taking calls and let live ones finish, up to DRAIN_TIMEOUT_S; then end the
+        rest (each still writes its record)."""
+        self.accepting = False
+        timeout = self.config.settings.drain_timeout_s
+        logger.warning(
+            f"draining: readiness fails, new calls refused, waiting up to {timeout:g}s "
+            f"for {len(self.active_calls)} live calls"
+        )
+        try:
+            await asyncio.wait_for(self._no_calls.wait(), timeout)
+        except TimeoutError:
+            logger.warning(f"drain deadline: ending {len(self.active_calls)} calls")
+            for call in list(self.active_calls.values()):
+                await call.end("server draining: deadline reached", cancel=True)
+            await self._no_calls.wait()
+        logger.info("drained: no live calls, exiting")
 
     async def _webhook(self, request: Request) -> Response:
         provider = self.config.provider
@@ -125,7 +161,8 @@ class TelephonyServer:
     async def _media_stream(self, websocket: WebSocket) -> None:
         await websocket.accept()
         if not self.accepting:
-            logger.warning("refusing a call: server is draining")
+            self.metrics.call_refused("draining")
+            logger.warning("refusing a media stream (1013): server draining")
             await websocket.close(code=CLOSE_TRY_LATER, reason="server draining")
             return
         if refusal := self.security.check_upgrade(websocket):
@@ -134,6 +171,7 @@ class TelephonyServer:
         with self._slots.claim() as claimed:
             if not claimed:
                 busy = f"busy: {self._slots.capacity} calls in progress (MAX_CONCURRENT_CALLS)"
+                self.metrics.call_refused("busy")
                 await self._refuse(websocket, CLOSE_TRY_LATER, busy)
                 return
             try:
@@ -183,10 +221,14 @@ class TelephonyServer:
             resilience=config.settings.realtime_resilience(),
             processors=config.processors,
             redact=self._redactor.redact_data,
+            on_turn_latency=self.metrics.turn,
         )
         control = telephony_call_control(config.provider, call_data, config.settings, guard)
         call = Call(spec, transport, line_guard=guard, call_control=control)
         self.active_calls[call_id] = call
+        self._no_calls.clear()
+        self.metrics.call_started()
+        record = None
 
         async def end_call(reason: str) -> None:
             await call.end(reason, cancel=True)
@@ -199,10 +241,14 @@ class TelephonyServer:
             name=f"limits-{call_id}",
         )
         try:
-            await call.run()
+            record = await call.run()
         finally:
             watchdog.cancel()
             self.active_calls.pop(call_id, None)
+            if not self.active_calls:
+                self._no_calls.set()
+            openings = call.echo_gate.counters.openings if call.echo_gate else 0
+            self.metrics.call_ended(record, openings)
             await self._close(websocket, 1000, "call ended")
 
     @staticmethod

@@ -1,7 +1,7 @@
 """Caller audio that a new Realtime session must hear: what the old session had not yet
 committed to a turn, and what arrived while no session was listening. Bounded, newest kept."""
 
-PCM_BYTES_PER_S = 24000 * 2  # the service sends 24 kHz 16-bit mono
+PCM_BYTES_PER_S = 24000 * 2  # 24 kHz 16-bit mono; phone lines send G.711 (8000 bytes/s)
 
 
 class AudioBacklog:

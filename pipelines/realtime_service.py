@@ -3,6 +3,7 @@
 from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
 
 from bot.profiles import Profile
+from pipelines.realtime_g711 import G711Codec, G711SessionMixin, g711_audio_format
 from pipelines.realtime_resilience_config import RealtimeResilienceConfig
 from pipelines.realtime_stats import RealtimeHealth
 from pipelines.realtime_tool_args import ToolArgumentsGuardMixin
@@ -11,9 +12,9 @@ from pipelines.resilient_realtime import ResilientRealtimeLLMService
 OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
 
 
-class RealtimeService(ToolArgumentsGuardMixin, ResilientRealtimeLLMService):
+class RealtimeService(ToolArgumentsGuardMixin, G711SessionMixin, ResilientRealtimeLLMService):
     """Pipecat's Realtime service made resilient; unparseable tool arguments get an error
-    result instead of silence."""
+    result instead of silence; G.711 straight to the model on phone lines."""
 
 
 def create_realtime_service(
@@ -27,8 +28,13 @@ def create_realtime_service(
     stats: RealtimeHealth | None = None,
     fallback_instructions: str = "",
     call_id: str = "",
+    g711: G711Codec | None = None,
 ) -> RealtimeService:
-    session_properties = profile.session_properties(company_name=company_name)
+    """`g711`: the line's codec; the session then takes and gives G.711 at 8 kHz."""
+    audio_format = g711_audio_format(g711) if g711 else None
+    session_properties = profile.session_properties(
+        company_name=company_name, audio_format=audio_format
+    )
     if tools is not None:
         # The Realtime adapter flattens these into session.update `tools`.
         session_properties.tools = tools
@@ -44,4 +50,5 @@ def create_realtime_service(
         stats=stats if stats is not None else RealtimeHealth(),
         fallback_instructions=fallback_instructions or profile.fallback_line,
         call_tag=call_id,
+        g711=g711,
     )

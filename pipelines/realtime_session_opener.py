@@ -69,7 +69,10 @@ async def open_session(
     """Raises RealtimeFailure (``.fatal`` says whether retrying can help)."""
     try:
         ws = await asyncio.wait_for(
-            websocket_connect(url, additional_headers=headers), timeouts.connect_s
+            # No permessage-deflate: base64 audio barely compresses, and deflating every
+            # 20 ms frame was a top per-frame cost in the load profile (BENCHMARKS.md).
+            websocket_connect(url, additional_headers=headers, compression=None),
+            timeouts.connect_s,
         )
     except TimeoutError:
         on_timeout("connect")

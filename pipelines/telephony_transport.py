@@ -22,7 +22,8 @@ from pipelines.media_stream_guard import GuardedSerializer
 TELEPHONY_PROVIDERS = ("twilio", "telnyx", "plivo", "exotel")
 
 # Every provider here carries 8 kHz audio. Running the pipeline at the line's rate means
-# the serializers never resample; the Realtime service does the single 8k<->24k hop.
+# the serializers never resample; the Realtime session takes G.711 at 8 kHz too, so nothing
+# does (pipelines/realtime_g711.py).
 LINE_SAMPLE_RATE = 8000
 
 

@@ -65,6 +65,8 @@ def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
             "RECORDS_DIR": str(tmp_path / "records"),
             "LOG_LEVEL": "DEBUG",
             "PYTHONUNBUFFERED": "1",
+            # SIGTERM at the end of a test must not wait out live calls for minutes.
+            "DRAIN_TIMEOUT_S": "2",
         }
     )
     env.update(extra)
