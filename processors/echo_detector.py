@@ -167,8 +167,11 @@ class EchoDetector:
         return float(np.max(dots / norms)) > _SHIFT_CORR
 
     def _track_erl_bound(self, near_power: float) -> None:
+        # Until the filter's prediction is trusted the bound is what judges the input: a delay
+        # found mid-phrase must not freeze it at a value decayed during the last pause.
         far_max = float(self._far_frame_power.max())
-        if self.delay is None and far_max > self._floor:
+        trusted = self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES
+        if not trusted and far_max > self._floor:
             self._erl_bound = max(near_power / far_max, self._erl_bound * _BOUND_DECAY, 1e-6)
 
     def _timing_guard(self) -> float:
