@@ -53,7 +53,6 @@ async def raw_stream(url: str, headers: dict[str, str], start_params: dict, call
     """A Twilio handshake, then wait for the server to close; returns (code, reason)."""
     sid = uuid.uuid4().hex
     async with connect(url, additional_headers=headers) as ws:
-        await ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
         start = {
             "accountSid": "AC1",
             "streamSid": f"MZ{sid}",
@@ -62,8 +61,10 @@ async def raw_stream(url: str, headers: dict[str, str], start_params: dict, call
             "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
             "customParameters": start_params,
         }
-        await ws.send(json.dumps({"event": "start", "streamSid": f"MZ{sid}", "start": start}))
         try:
+            # A refused upgrade may be closed before the handshake is even sent.
+            await ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0"}))
+            await ws.send(json.dumps({"event": "start", "streamSid": f"MZ{sid}", "start": start}))
             async with asyncio.timeout(10):
                 async for _ in ws:  # drained, or queued bot audio would hold back the close
                     pass

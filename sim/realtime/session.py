@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 from loguru import logger
+from websockets.exceptions import ConnectionClosed
 
 from sim.realtime import conversation
 from sim.realtime.audio import format_rate
@@ -280,6 +281,9 @@ class EmulatedSession(InputAudioMixin):
                 run.response["status"] = "completed"
             self.responses.append(run.response)
             await self.send("response.done", response=run.response)
+        except ConnectionClosed:
+            # The client hung up mid-response (a call ending): normal, nothing to report.
+            logger.debug(f"realtime emulator response {run.id}: client closed the socket")
         except Exception as exc:  # never let a response task die silently
             if not self.closed:
                 logger.exception(f"realtime emulator response {run.id} failed: {exc}")
