@@ -40,34 +40,13 @@ from websockets.exceptions import ConnectionClosed
 from pipelines.realtime_audio_backlog import AudioBacklog
 from pipelines.realtime_conversation_log import ConversationLog
 from pipelines.realtime_errors import RealtimeFailure
+from pipelines.realtime_event_handlers import PIPECAT_HANDLERS
 from pipelines.realtime_first_audio import Attempt, FirstAudioWatch
 from pipelines.realtime_resilience_config import RealtimeResilienceConfig
 from pipelines.realtime_response_guard import ResponseGuardMixin
 from pipelines.realtime_rollover import RolloverMixin
 from pipelines.realtime_session_opener import ReadySession, open_session
 from pipelines.realtime_stats import RealtimeHealth, ReconnectEntry
-
-# Pipecat's own handlers, by server event type (its receive loop, as a table).
-_PIPECAT_HANDLERS = {
-    "session.updated": "_handle_evt_session_updated",
-    "response.created": "_handle_evt_response_created",
-    "response.output_audio.delta": "_handle_evt_audio_delta",
-    "conversation.item.added": "_handle_evt_conversation_item_added",
-    "conversation.item.done": "_handle_evt_conversation_item_done",
-    "conversation.item.input_audio_transcription.delta": (
-        "_handle_evt_input_audio_transcription_delta"
-    ),
-    "conversation.item.input_audio_transcription.completed": (
-        "handle_evt_input_audio_transcription_completed"
-    ),
-    "conversation.item.retrieved": "_handle_conversation_item_retrieved",
-    "response.done": "_handle_evt_response_done",
-    "input_audio_buffer.speech_started": "_handle_evt_speech_started",
-    "input_audio_buffer.speech_stopped": "_handle_evt_speech_stopped",
-    "response.output_text.delta": "_handle_evt_text_delta",
-    "response.output_audio_transcript.delta": "_handle_evt_audio_transcript_delta",
-    "response.function_call_arguments.done": "_handle_evt_function_call_arguments_done",
-}
 
 
 class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealtimeLLMService):
@@ -344,7 +323,7 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
             return
         if not await self._observe(evt):
             return
-        handler = _PIPECAT_HANDLERS.get(evt.type)
+        handler = PIPECAT_HANDLERS.get(evt.type)
         if handler is not None:
             await getattr(self, handler)(evt)
         if evt.type == "response.done" and self._follow_up_due is not None:
