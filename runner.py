@@ -12,6 +12,8 @@ python runner.py livekit-token --room NAME --identity ID [--ttl 1h]
 import argparse
 import asyncio
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 from loguru import logger
 
@@ -129,6 +131,17 @@ def _log_serving(args: argparse.Namespace, server: TelephonyServer) -> None:
     )
 
 
+def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
+    """uvloop where it is installed: its scheduling and socket I/O are most of the per-frame
+    cost that is not Pipecat's (~15 % less CPU per call in bench/load)."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["check"]:
@@ -154,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         if workers > 1:
             serve_telephony_workers(args, settings, workers)
         else:
-            asyncio.run(serve_telephony(args, settings))
+            run_event_loop(serve_telephony(args, settings))
     except ConfigError as e:
         print(str(e), file=sys.stderr)
         return 2

@@ -120,6 +120,11 @@ class Settings(BaseSettings):
     idle_timeout_s: float = Field(default=15.0, gt=0)
 
     # Scale and operations (docs/scaling.md)
+    # Caller audio reaches the pipeline in frames of this many ms (a multiple of the line's
+    # 20 ms): bigger costs less CPU per call and adds up to this much turn latency.
+    audio_in_batch_ms: int = Field(default=60, ge=20, le=200, multiple_of=20)
+    # Bot audio is written to the line in chunks of this many ms.
+    audio_out_chunk_ms: int = Field(default=100, ge=20, le=500, multiple_of=10)
     # Server processes sharing the port; each call lives on one of them.
     workers: int = Field(default=1, ge=1, le=256)
     # On SIGTERM, how long live calls may keep going before they are ended.

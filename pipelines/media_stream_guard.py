@@ -12,9 +12,11 @@ import json
 import time
 from typing import Any
 
-from pipecat.frames.frames import Frame
+from pipecat.frames.frames import Frame, InputAudioRawFrame
 from pipecat.processors.frame_processor import FrameProcessorSetup
 from pipecat.serializers.base_serializer import FrameSerializer
+
+from pipelines.inbound_audio_batch import InboundAudioBatch
 
 # Inbound events each provider documents. Anything else on an established stream is a
 # protocol violation.
@@ -63,15 +65,23 @@ def check_media_message(
 
 
 class GuardedSerializer(FrameSerializer):
-    """Wraps a provider serializer: validates every inbound message, delegates the rest.
+    """Wraps a provider serializer: validates every inbound message, delegates the rest, and
+    hands caller audio on in batches when given one.
 
     Raising from `deserialize` ends the transport's receive loop, which reports the line
     as disconnected; the call's disconnect handler then ends only this call and records
     `reason` as the cause.
     """
 
-    def __init__(self, provider: str, inner: FrameSerializer, max_bytes: int = MAX_MESSAGE_BYTES):
+    def __init__(
+        self,
+        provider: str,
+        inner: FrameSerializer,
+        max_bytes: int = MAX_MESSAGE_BYTES,
+        batch: InboundAudioBatch | None = None,
+    ):
         super().__init__()
+        self._batch = batch
         self._provider = provider
         self._inner = inner
         self._max_bytes = max_bytes
@@ -97,4 +107,7 @@ class GuardedSerializer(FrameSerializer):
             raise
         if message["event"] == "media":
             self.last_media_at = time.monotonic()
-        return await self._inner.deserialize(data)
+        frame = await self._inner.deserialize(data)
+        if self._batch is not None and isinstance(frame, InputAudioRawFrame):
+            return self._batch.add(frame)
+        return frame

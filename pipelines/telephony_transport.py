@@ -17,6 +17,7 @@ from pipecat.serializers.twilio import TwilioFrameSerializer
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
 
 from bot.settings import Settings
+from pipelines.inbound_audio_batch import InboundAudioBatch
 from pipelines.media_stream_guard import GuardedSerializer
 
 TELEPHONY_PROVIDERS = ("twilio", "telnyx", "plivo", "exotel")
@@ -82,6 +83,7 @@ def create_telephony_transport(
         provider,
         create_provider_serializer(provider, call_data, settings),
         max_bytes=settings.max_message_bytes,
+        batch=InboundAudioBatch(settings.audio_in_batch_ms),
     )
     params = FastAPIWebsocketParams(
         audio_in_enabled=True,
@@ -92,5 +94,8 @@ def create_telephony_transport(
         serializer=guard,
         # Phone providers do not send an Origin header; origin checks belong to browsers.
         allowed_origins=[],
+        # Bigger chunks, fewer writes and frames; the line buffers what it has not played yet
+        # and a barge-in clears it, so this adds no latency.
+        audio_out_10ms_chunks=settings.audio_out_chunk_ms // 10,
     )
     return FastAPIWebsocketTransport(websocket=websocket, params=params), guard

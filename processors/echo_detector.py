@@ -139,14 +139,31 @@ class EchoDetector:
             erl_db=-10 * np.log10(self._erl) if self._erl_measured else None,
         )
 
+    def idle_frames(self, near: np.ndarray, far: np.ndarray) -> None:
+        """Whole frames while no bot audio can be echoing: keeps the history and the noise
+        floor as :meth:`frame` would (nothing to predict, so the residual is the input), and
+        skips the echo path and the verdicts. Most of a call goes this way."""
+        near = near.astype(np.float64, copy=False)
+        self._push(near, far)
+        powers = np.mean(near.reshape(-1, FRAME) ** 2, axis=1)
+        self._frames += powers.size
+        erl = self._erl if self._erl_measured else self._erl_bound
+        for power in powers.tolist():
+            self._track_noise(power, erl * float(self._far_frame_power.max()))
+
     def _push(self, near: np.ndarray, far: np.ndarray) -> None:
         n = near.size
         self._near[:-n] = self._near[n:]
         self._near[-n:] = near
         self._far[:-n] = self._far[n:]
         self._far[-n:] = far
-        self._far_frame_power[:-1] = self._far_frame_power[1:]
-        self._far_frame_power[-1] = float(np.mean(far.astype(np.float64) ** 2))
+        powers = np.mean(far.astype(np.float64).reshape(-1, FRAME) ** 2, axis=1)
+        size = self._far_frame_power.size
+        if powers.size >= size:
+            self._far_frame_power = powers[-size:].copy()
+        else:
+            self._far_frame_power[: -powers.size] = self._far_frame_power[powers.size :]
+            self._far_frame_power[-powers.size :] = powers
 
     def _shifted_echo(self) -> bool:
         """Does the last 60 ms of input match the far audio at a lag near the delay?

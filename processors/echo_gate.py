@@ -17,6 +17,7 @@ Build both with :func:`create_echo_gate`; ``docs/echo_gate.md`` explains the cho
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
 
 import numpy as np
 from loguru import logger
@@ -40,6 +41,25 @@ _COMFORT_MAX_DBFS = -60.0  # comfort noise never reaches a level any VAD calls s
 _RESYNC = ANALYSIS_RATE * 3 // 10  # input this far off the wall clock re-anchors (300 ms)
 
 
+@dataclass(frozen=True)
+class _Piece:
+    """20 ms of an input frame: the gate judges, holds and releases audio in these."""
+
+    frame: InputAudioRawFrame
+    audio: bytes
+    of: int  # how many pieces the frame was cut into
+
+
+def _split(frame: InputAudioRawFrame, blocks: int) -> list[_Piece]:
+    """``blocks`` consecutive pieces of the frame's audio, cut at sample boundaries."""
+    if blocks == 1:
+        return [_Piece(frame, frame.audio, 1)]
+    width = 2 * frame.num_channels
+    samples = len(frame.audio) // width
+    cuts = [round(i * samples / blocks) * width for i in range(blocks + 1)]
+    return [_Piece(frame, frame.audio[cuts[i] : cuts[i + 1]], blocks) for i in range(blocks)]
+
+
 def _samples(audio: bytes, channels: int) -> np.ndarray:
     pcm = np.frombuffer(audio, dtype="<i2")
     if channels > 1:
@@ -51,7 +71,8 @@ class EchoReferenceTap(FrameProcessor):
     """Feeds the bot's played audio into the shared reference; passes every frame on."""
 
     def __init__(self, reference: EchoReference, **kwargs) -> None:
-        super().__init__(**kwargs)
+        # Direct mode (as Pipecat's own quick filters): no queue and task of its own per frame.
+        super().__init__(enable_direct_mode=True, **kwargs)
         self._reference = reference
         self._resampler = create_stream_resampler()
 
@@ -71,10 +92,10 @@ class EchoGate(FrameProcessor):
     """Passes the caller's audio, replacing the bot's echo with comfort silence."""
 
     def __init__(self, config: EchoGateConfig, reference: EchoReference, **kwargs) -> None:
-        super().__init__(**kwargs)
+        super().__init__(enable_direct_mode=True, **kwargs)
         self.config = config
         self._reference = reference
-        self._core: GateCore[InputAudioRawFrame] = GateCore(config.mode, config.thresholds())
+        self._core: GateCore[_Piece] = GateCore(config.mode, config.thresholds())
         self._tail = config.thresholds().tail_ms * ANALYSIS_RATE // 1000
         self._near_end: int | None = None
         self._resampler = create_file_resampler()
@@ -109,19 +130,33 @@ class EchoGate(FrameProcessor):
         if frame.sample_rate != ANALYSIS_RATE:
             audio = await self._resampler.resample(audio, frame.sample_rate, ANALYSIS_RATE)
         near = _samples(audio, frame.num_channels)
-        if near.size != FRAME:
-            # Phone lines deliver 20 ms frames; anything else is judged only by bot activity.
+        blocks = max(1, round(near.size / FRAME))
+        if near.size != blocks * FRAME:
+            # Lines deliver 20 ms frames (or batches of them); anything else is judged in
+            # 20 ms blocks stretched over the frame.
             if not self._warned_frame_size:
-                logger.warning(f"{self}: expects 20 ms frames, got {near.size} samples at 8 kHz")
+                logger.warning(
+                    f"{self}: expects multiples of 20 ms, got {near.size} samples at 8 kHz"
+                )
                 self._warned_frame_size = True
-            near = np.resize(near, FRAME)
+            near = np.resize(near, blocks * FRAME)
         end = self._input_clock(near.size)
         far = self._reference.window(end, near.size)
-        audible = end < self._reference.last_audio_end + self._tail
-        before = self._core.state
-        released = self._core.process(frame, near, far, bot_audible=audible)
-        if self._core.state != before:
-            self._log_change(before, self._core.state)
+        start = end - near.size
+        heard_until = self._reference.last_audio_end + self._tail
+        if start + FRAME >= heard_until and self._core.idle_run(near, far):
+            await self.push_frame(frame)  # the bot has been silent: nothing to judge
+            return
+        pieces = _split(frame, blocks)
+        released: list[tuple[_Piece, bool]] = []
+        for i, piece in enumerate(pieces):
+            lo, hi = i * FRAME, (i + 1) * FRAME
+            before = self._core.state
+            released += self._core.process(
+                piece, near[lo:hi], far[lo:hi], bot_audible=start + hi < heard_until
+            )
+            if self._core.state != before:
+                self._log_change(before, self._core.state)
         await self._emit(released)
 
     def _input_clock(self, n: int) -> int:
@@ -138,12 +173,26 @@ class EchoGate(FrameProcessor):
         self._near_end = end
         return end
 
-    async def _emit(self, released: list[tuple[InputAudioRawFrame, bool]]) -> None:
-        for frame, passed in released:
-            if not passed:
-                # Same frame object: same id, pts, source and length; only the samples change.
-                frame.audio = self._comfort_audio(len(frame.audio) // 2)
-            await self.push_frame(frame)
+    async def _emit(self, released: list[tuple[_Piece, bool]]) -> None:
+        """Push what the core released, in order, one frame per input frame it came from:
+        the frame itself (echo replaced by comfort silence of the same length), or a new frame
+        for the part of it released now."""
+        for _, group in groupby(released, key=lambda item: id(item[0].frame)):
+            group = list(group)
+            frame = group[0][0].frame
+            audio = b"".join(
+                p.audio if passed else self._comfort_audio(len(p.audio) // 2) for p, passed in group
+            )
+            if len(group) == group[0][0].of:
+                if not all(passed for _, passed in group):
+                    frame.audio = audio  # same length: same id, pts and source
+                await self.push_frame(frame)
+                continue
+            out = InputAudioRawFrame(
+                audio=audio, sample_rate=frame.sample_rate, num_channels=frame.num_channels
+            )
+            out.transport_source = frame.transport_source
+            await self.push_frame(out)
 
     def _comfort_audio(self, count: int) -> bytes:
         if self._core.detector is None:

@@ -69,6 +69,10 @@ class GateCore(Generic[Item]):
             self._set("closed" if bot_audible else "idle")
             self.counters.echo_frames += int(bot_audible)
             return [(item, not bot_audible)]
+        if not bot_audible and self.state == "idle":
+            # Most of a call: no bot audio can be echoing and nothing is held back.
+            self.detector.idle_frames(near, far)
+            return [(item, True)]
         gate_open = self.state == "open"
         verdict = self.detector.frame(near, far, adapt=bot_audible and not gate_open)
         self.last_verdict = verdict
@@ -98,6 +102,15 @@ class GateCore(Generic[Item]):
             self.counters.echo_frames += 1
             return [(self._held.popleft(), False)]
         return []
+
+    def idle_run(self, near, far) -> bool:
+        """Several frames at once while the gate is idle and no bot audio can be echoing:
+        ``True`` when they all pass untouched (the detector only keeps its history)."""
+        if self.state != "idle" or self.mode == "off":
+            return self.mode == "off"
+        if self.detector is not None:
+            self.detector.idle_frames(near, far)
+        return True
 
     def flush(self) -> list[tuple[Item, bool]]:
         """Frames still held (end of call): they were echo, so they leave as silence."""

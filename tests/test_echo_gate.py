@@ -80,13 +80,47 @@ def levels(frames) -> np.ndarray:
     return np.array([np.sqrt(np.mean(a**2)) for a in audio])
 
 
-async def run_input(mode: str, near: np.ndarray, with_bot: bool = True):
+def batched(frames: list[InputAudioRawFrame], n: int) -> list[InputAudioRawFrame]:
+    """What a line batching n provider messages per frame delivers (AUDIO_IN_BATCH_MS)."""
+    return [
+        InputAudioRawFrame(
+            audio=b"".join(f.audio for f in frames[i : i + n]), sample_rate=RATE, num_channels=1
+        )
+        for i in range(0, len(frames), n)
+    ]
+
+
+async def run_input(mode: str, near: np.ndarray, with_bot: bool = True, batch: int = 1):
     pipeline, gate = gate_pipeline(mode)
-    sent = input_frames(near)
+    sent = batched(input_frames(near), batch)
     originals = [f.audio for f in sent]
     down, _ = await run_test(pipeline, frames_to_send=[*(bot_audio() if with_bot else []), *sent])
     out = [f for f in down if isinstance(f, InputAudioRawFrame)]
     return out, originals, gate
+
+
+def passed_pieces(out: list[InputAudioRawFrame], near: np.ndarray) -> list[bool]:
+    audio, sent = b"".join(f.audio for f in out), pcm(near)
+    step = 2 * FRAME
+    return [audio[i : i + step] == sent[i : i + step] for i in range(0, len(audio), step)]
+
+
+@pytest.mark.parametrize("batch", [3, 5])
+@pytest.mark.parametrize("barge_in", [False, True])
+async def test_batched_input_gets_the_verdicts_of_20_ms_frames(batch, barge_in):
+    near = echo_of_bot(4.0)
+    if barge_in:
+        onset = int(1.5 * RATE)
+        near[onset : onset + CALLER.size] += CALLER
+    out_20ms, _, gate_20ms = await run_input("reference", near)
+    out, originals, gate = await run_input("reference", near, batch=batch)
+    # Every sample comes out once, in order, and each 20 ms either passes as it was or is
+    # replaced by comfort silence exactly where it was with 20 ms frames.
+    assert sum(len(f.audio) for f in out) == sum(len(o) for o in originals)
+    assert passed_pieces(out, near) == passed_pieces(out_20ms, near)
+    assert gate.counters == gate_20ms.counters
+    assert gate.counters.openings == int(barge_in)
+    assert gate.counters.echo_frames > 50
 
 
 async def test_bot_silent_everything_passes_untouched():
