@@ -61,18 +61,31 @@ class EchoReference:
 
     def window(self, end: int, n: int) -> np.ndarray:
         """The ``n`` samples heard just before sample index ``end``."""
-        lo = end - n
-        idx = np.arange(lo, end) % self._size
-        out = self._ring[idx]
+        out = self._read(end - n, n)
         if end > self._cursor:  # not scheduled (yet): silence, never last lap's audio
             out[max(0, n - (end - self._cursor)) :] = 0.0
         return out
 
+    def _spans(self, start: int, n: int) -> list[tuple[int, int, int]]:
+        """(ring index, offset, length) pieces of ``n`` samples from ``start``: two at the seam."""
+        lo = start % self._size
+        first = min(n, self._size - lo)
+        spans = [(lo, 0, first)]
+        if first < n:
+            spans.append((0, first, n - first))
+        return spans
+
+    def _read(self, start: int, n: int) -> np.ndarray:
+        out = np.empty(n, dtype=np.float32)
+        for lo, offset, length in self._spans(start, n):
+            out[offset : offset + length] = self._ring[lo : lo + length]
+        return out
+
     def _write(self, start: int, samples: np.ndarray) -> None:
-        idx = np.arange(start, start + samples.size) % self._size
-        self._ring[idx] = samples
+        for lo, offset, length in self._spans(start, samples.size):
+            self._ring[lo : lo + length] = samples[offset : offset + length]
 
     def _clear(self, start: int, end: int) -> None:
         if end > start:
-            span = min(end - start, self._size)
-            self._ring[np.arange(start, start + span) % self._size] = 0.0
+            for lo, _, length in self._spans(start, min(end - start, self._size)):
+                self._ring[lo : lo + length] = 0.0
