@@ -181,6 +181,40 @@ async def soak(bot: Bot, total: int, wave: int) -> dict:
     }
 
 
+def holds_level(row: dict, one_call_p50: float | None) -> bool:
+    """The issue's bar for a level: every call completes, every turn is answered, and p95 turn
+    latency stays within 100 ms of one call's p50."""
+    p95 = row.get("turn_latency_p95_s")
+    return (
+        row["failed_calls"] == 0
+        and row["unanswered_turns"] == 0
+        and one_call_p50 is not None
+        and p95 is not None
+        and p95 <= one_call_p50 + 0.1
+    )
+
+
+def capacity(rows: list[dict]) -> dict[str, int]:
+    """Per bot: the most concurrent calls it held the bar at, every lower level holding too."""
+    result: dict[str, int] = {}
+    for bot in dict.fromkeys(r["bot"] for r in rows if "calls" in r):
+        levels = [r for r in rows if r["bot"] == bot and "calls" in r]
+        one = next((r["turn_latency_p50_s"] for r in levels if r["calls"] == 1), None)
+        result[bot] = 0
+        for row in sorted(levels, key=lambda r: r["calls"]):
+            if not holds_level(row, one):
+                break
+            result[bot] = row["calls"]
+    return result
+
+
+def broke(row: dict) -> bool:
+    """Past this point further levels only take time (the bot no longer keeps up)."""
+    answered = row["unanswered_turns"] / max(1, row["calls"] * len(UTTERANCES))
+    p95 = row.get("turn_latency_p95_s") or 0
+    return row["failed_calls"] > row["calls"] // 2 or answered > 0.25 or p95 > 3.0
+
+
 def add_ratios(rows: list[dict]) -> None:
     baseline = {r["calls"]: r for r in rows if r["bot"] == "baseline" and "calls" in r}
     for row in rows:
@@ -215,10 +249,11 @@ async def main(
                         row = await run_level(bot, n)
                         rows.append(row)
                         print(json.dumps(row), file=sys.stderr, flush=True)
-                        # Past the break point further levels only take time.
-                        if row["failed_calls"] > n // 2:
+                        if broke(row):
                             break
     add_ratios(rows)
+    if not soak_calls and 1 in levels:
+        rows.append({"bot": "summary", "capacity_calls": capacity(rows)})
     return rows
 
 
@@ -232,9 +267,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def run(coroutine):
+    """The harness (callers + emulator) on uvloop where installed, as the bot under test is:
+    at 100+ calls its own core must not be what limits the level."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
 if __name__ == "__main__":
     args = parse_args()
-    rows = asyncio.run(
+    rows = run(
         main(
             [int(n) for n in args.levels.split(",")],
             args.bots.split(","),
