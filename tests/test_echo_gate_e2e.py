@@ -43,11 +43,6 @@ async def emulator():
         yield emu
 
 
-# Known defect, open: about one call in six, the gate opens on echo ~1 s into the greeting
-# (a delay found mid-phrase before the echo filter has adapted is judged against a decayed
-# ERL bound). Rerun so CI reports it rather than fails on it; the fix belongs in
-# processors/echo_detector.py, and a consistent failure still fails here.
-@pytest.mark.flaky(reruns=2)
 async def test_echo_does_not_interrupt_the_bot_but_a_barge_in_does(emulator, tmp_path):
     profile = profile_with(tmp_path, "reference")
     args = ("--transport", "twilio", "--realtime-url", emulator.url, "--profile", str(profile))
