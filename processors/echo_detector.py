@@ -10,7 +10,9 @@ Three estimates, all from the bot's audio as the caller heard it (the *far* sign
 - **Double talk**: the residual is caller speech when it beats ``leak x predicted echo + noise
   floor`` by ``excess_db``. Adaptation freezes meanwhile, so the caller's voice never trains the
   echo model. Until a delay is found the detector is conservative: the input must beat the
-  loudest far frame that could be echoing (an ERL of 0 dB, or the last one measured).
+  loudest far frame that could be echoing (at an ERL bound learned from the input, or the
+  last ERL measured), and must not match the far audio (echo that shows up late); once a
+  delay is found, 0 dB until the filter has measured the ERL.
 
 Pure numpy on float samples (int16 scale) at 8 kHz; one instance per call.
 """
