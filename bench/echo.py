@@ -6,7 +6,7 @@ and prints one JSON document with the metrics side by side. Per-frame cost is me
 in-process around each 20 ms decision.
 
     python -m bench.echo DIR [--preset balanced]    # DIR: a set built by `python -m sim.echo`
-    python -m bench.echo --build [--count 48 --seed 7]   # build the project's set, then run
+    python -m bench.echo --build [--count 48 --late-echo 24 --seed 7]   # build the set, run
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from bench.echo_metrics import GateRun, far_active_frames, score, summarise
 from processors.echo_config import ECHO_PRESETS, EchoMode, EchoThresholds
 from processors.echo_detector import FRAME
 from processors.echo_state import GateCore
-from sim.echo.scenarios import Scenario, build_scenarios, load_scenarios
+from sim.echo.scenarios import LATE_ECHO_COUNT, Scenario, build_scenarios, load_scenarios
 
 MODES: dict[str, EchoMode] = {
     "reference": "reference",
@@ -64,6 +64,7 @@ def run_gate(scenario: Scenario, mode: EchoMode, thresholds: EchoThresholds) -> 
 def run(scenarios: list[Scenario], thresholds: EchoThresholds) -> dict:
     report: dict = {"scenarios": len(scenarios), "barge_ins": sum(len(s.speech) for s in scenarios)}
     failures: dict[str, list[str]] = {}
+    by_family: dict[str, list] = {}
     for label, mode in MODES.items():
         scores, costs = [], []
         for scenario in scenarios:
@@ -72,6 +73,10 @@ def run(scenarios: list[Scenario], thresholds: EchoThresholds) -> dict:
             result = score(gate_run, far_active_frames(scenario.far), scenario.speech, turns)
             scores.append(result)
             costs += gate_run.cost_s
+            if mode == "reference":
+                family = scenario.meta.get("family", "main")
+                by_family.setdefault(family, [[], []])[0].append(result)
+                by_family[family][1].extend(gate_run.cost_s)
             if mode == "reference" and (result.false_barge_ins or result.caught < result.barge_ins):
                 failures.setdefault(label, []).append(
                     f"{scenario.name}: {result.false_barge_ins} false, "
@@ -88,6 +93,10 @@ def run(scenarios: list[Scenario], thresholds: EchoThresholds) -> dict:
         "frame_cost_budget_ms": FRAME_COST_BUDGET_MS,
     }
     report["reference_failures"] = failures.get("reference", [])
+    # Scenario families (sim/echo): "main" and "late_echo", each scored on its own.
+    report["reference_by_family"] = {
+        family: {"scenarios": len(s), **summarise(s, c)} for family, (s, c) in by_family.items()
+    }
     return report
 
 
@@ -96,6 +105,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("dir", nargs="?", help="scenario directory (python -m sim.echo DIR)")
     parser.add_argument("--build", action="store_true", help="build the project's set first")
     parser.add_argument("--count", type=int, default=48)
+    parser.add_argument("--late-echo", type=int, default=LATE_ECHO_COUNT, help="late-echo family")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--preset", default="balanced", choices=sorted(ECHO_PRESETS))
     args = parser.parse_args(argv)
@@ -103,7 +113,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.build or not args.dir:
         with tempfile.TemporaryDirectory() as tmp:
             target = args.dir or tmp
-            build_scenarios(target, args.count, args.seed)
+            build_scenarios(target, args.count, args.seed, args.late_echo)
             scenarios = load_scenarios(target)
     else:
         scenarios = load_scenarios(args.dir)

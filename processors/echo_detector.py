@@ -10,7 +10,9 @@ Three estimates, all from the bot's audio as the caller heard it (the *far* sign
 - **Double talk**: the residual is caller speech when it beats ``leak x predicted echo + noise
   floor`` by ``excess_db``. Adaptation freezes meanwhile, so the caller's voice never trains the
   echo model. Until a delay is found the detector is conservative: the input must beat the
-  loudest far frame that could be echoing (an ERL of 0 dB, or the last one measured).
+  loudest far frame that could be echoing (at an ERL bound learned from the input, or the
+  last ERL measured), and must not match the far audio (echo that shows up late); once a
+  delay is found, 0 dB until the filter has measured the ERL.
 
 Pure numpy on float samples (int16 scale) at 8 kHz; one instance per call.
 """
@@ -41,6 +43,7 @@ _BOUND_DECAY = 10 ** (-0.5 / 10)
 _SHIFT_WINDOW = 480  # 60 ms of input checked against shifted far audio
 _SHIFT_REACH = 480  # +-60 ms around the delay
 _SHIFT_CORR = 0.8  # caller speech at the echo's level gives ~0.7, a shifted echo ~0.9+
+_ONSET_WINDOW = 2 * FRAME  # newest input checked when echo shows up before any delay is known
 
 
 def db_to_power(dbfs: float) -> float:
@@ -120,13 +123,14 @@ class EchoDetector:
         else:
             x = self._regressors() if self.delay is not None else None
             residual_power = float(np.mean(near**2))
-            erl = self._erl if self._erl_measured else self._erl_bound
-            echo_power = erl * float(self._far_frame_power.max())
+            echo_power = self._untrusted_erl() * float(self._far_frame_power.max())
             expected = self._noise + echo_power
         speech = residual_power > self._excess * expected and residual_power > self._floor
         if speech and adapt and self.delay is not None and self._shifted_echo():
             speech = False  # the echo moved (playback timing slipped): re-find the delay
             self._frames = _XCORR_EVERY - 1
+        elif speech and adapt and self.delay is None and self._echo_found_now():
+            speech = False  # echo where the bound expected none: judged at 0 dB from now on
         self._track_noise(residual_power, echo_power)
         if adapt and not speech:
             self._learn(near, x, residual_power, echo_power)
@@ -147,9 +151,44 @@ class EchoDetector:
         self._push(near, far)
         powers = np.mean(near.reshape(-1, FRAME) ** 2, axis=1)
         self._frames += powers.size
-        erl = self._erl if self._erl_measured else self._erl_bound
+        erl = self._untrusted_erl()
         for power in powers.tolist():
             self._track_noise(power, erl * float(self._far_frame_power.max()))
+
+    def _untrusted_erl(self) -> float:
+        """The ERL that judges the input while the echo filter is not trusted.
+
+        The bound is learned from how quiet the input was next to the bot's audio, so it can
+        have decayed far below the real ERL: during a pause, or while input frames that were
+        spoken before the bot started (a start-of-call backlog) were judged against its first
+        words. Once a delay is found there is echo, so until the filter has measured its ERL
+        the input is judged against the conservative 0 dB, never against that bound.
+        """
+        if self._erl_measured:
+            return self._erl
+        return self._erl_bound if self.delay is None else 1.0
+
+    def _echo_found_now(self) -> bool:
+        """Before any delay is known: is this speech-like input the bot's audio after all?
+
+        Echo that starts abruptly (a start-of-call backlog ending, a caller switching to the
+        speakerphone) fills only the newest frames of the delay search's window, too little
+        for its acceptance test; so the lag it finds is checked on the newest 40 ms alone, at
+        the timing-slip test's threshold: echo matches the bot's audio there, caller speech
+        does not.
+        """
+        found = self._best_lag()
+        if found is None:
+            return False
+        lag, n = found[0], _ONSET_WINDOW
+        near = self._near[-n:]
+        far = self._far[self._far.size - lag - n : self._far.size - lag]
+        rho = float(near @ far) / (float(np.linalg.norm(near) * np.linalg.norm(far)) + 1e-9)
+        if rho < _SHIFT_CORR:
+            return False
+        self._candidate = self.delay = lag
+        self._reset_filter()
+        return True
 
     def _push(self, near: np.ndarray, far: np.ndarray) -> None:
         n = near.size
@@ -239,13 +278,28 @@ class EchoDetector:
             self._erl_measured = True
 
     def _update_delay(self) -> None:
+        found = self._best_lag()
+        if found is None:
+            return
+        lag, rho = found
+        agrees = self._candidate is not None and abs(lag - self._candidate) <= 4
+        self._candidate = lag
+        if rho < _CONFIRM_CORR or (rho < _ACCEPT_CORR and not agrees):
+            return
+        if self.delay is None or abs(lag - self.delay) > 2:
+            self.delay = lag
+            self._reset_filter()
+
+    def _best_lag(self) -> tuple[int, float] | None:
+        """The lag (samples) at which the input best matches the far audio, and the normalised
+        correlation there; ``None`` when either side is too quiet to tell."""
         window = _XCORR_WINDOW
         near = self._near
         far = self._far[-(window + self._max_lag) :]
         if float(np.mean(far[-window:] ** 2)) < self._floor:
-            return
+            return None
         if float(np.mean(near**2)) < 1.5 * self._noise:
-            return
+            return None
         n_fft = 1 << int(np.ceil(np.log2(2 * window + self._max_lag)))
         cross = np.fft.rfft(near, n_fft) * np.conj(np.fft.rfft(far, n_fft))
         cross /= np.abs(cross) ** 0.8 + 1e-9  # PHAT-like: sharp peaks despite pitch harmonics
@@ -256,11 +310,4 @@ class EchoDetector:
         start = self._max_lag - lag
         aligned = far[start : start + window]
         denom = float(np.linalg.norm(near) * np.linalg.norm(aligned)) + 1e-9
-        rho = float(near @ aligned) / denom
-        agrees = self._candidate is not None and abs(lag - self._candidate) <= 4
-        self._candidate = lag
-        if rho < _CONFIRM_CORR or (rho < _ACCEPT_CORR and not agrees):
-            return
-        if self.delay is None or abs(lag - self.delay) > 2:
-            self.delay = lag
-            self._reset_filter()
+        return lag, float(near @ aligned) / denom

@@ -72,6 +72,7 @@ class GateCore(Generic[Item]):
         if not bot_audible and self.state == "idle":
             # Most of a call: no bot audio can be echoing and nothing is held back.
             self.detector.idle_frames(near, far)
+            self.last_verdict = None  # nothing judged
             return [(item, True)]
         gate_open = self.state == "open"
         verdict = self.detector.frame(near, far, adapt=bot_audible and not gate_open)
@@ -110,6 +111,7 @@ class GateCore(Generic[Item]):
             return self.mode == "off"
         if self.detector is not None:
             self.detector.idle_frames(near, far)
+            self.last_verdict = None
         return True
 
     def flush(self) -> list[tuple[Item, bool]]:

@@ -43,10 +43,12 @@ async def emulator():
         yield emu
 
 
-# Known defect, open: about one call in six, the gate opens on echo ~1 s into the greeting
-# (a delay found mid-phrase before the echo filter has adapted is judged against a decayed
-# ERL bound). Rerun so CI reports it rather than fails on it; the fix belongs in
-# processors/echo_detector.py, and a consistent failure still fails here.
+# The start-of-call ERL-bound defect this marker was added for is fixed (docs/echo_gate.md,
+# "Late echo"; 24 of 24 runs passed). Under heavy CPU load (the suite next to a 1,000-call soak
+# on the same 2 cores) the call still failed 3 runs in 6, in ways the detector cannot see: the
+# reference tap got the bot's audio after the caller heard it (echo before its reference);
+# playback timing jumped beyond the +-60 ms slip check; the bot's audio stalled and the caller
+# talked into the greeting. Rerun so CI reports those rather than fails on them.
 @pytest.mark.flaky(reruns=2)
 async def test_echo_does_not_interrupt_the_bot_but_a_barge_in_does(emulator, tmp_path):
     profile = profile_with(tmp_path, "reference")

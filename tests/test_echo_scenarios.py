@@ -10,7 +10,7 @@ from sim.echo.scenarios import make_scenario
 
 
 def test_scenarios_have_the_documented_format(tmp_path):
-    paths = build_scenarios(tmp_path, count=3, seed=7)
+    paths = build_scenarios(tmp_path, count=3, seed=7, late_echo=0)
     assert len(paths) == 3
     spec = json.loads(paths[1].read_text())
     assert {"far", "near", "rate", "speech"} <= spec.keys()

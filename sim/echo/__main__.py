@@ -1,14 +1,18 @@
-"""Build an echo-scenario set: ``python -m sim.echo OUT_DIR [--count 48] [--seed 7]``."""
+"""Build an echo-scenario set:
+
+python -m sim.echo OUT_DIR [--count 48] [--late-echo 24] [--seed 7]
+"""
 
 import argparse
 
-from sim.echo.scenarios import build_scenarios
+from sim.echo.scenarios import LATE_ECHO_COUNT, build_scenarios
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("out_dir")
     parser.add_argument("--count", type=int, default=48)
+    parser.add_argument("--late-echo", type=int, default=LATE_ECHO_COUNT, help="late-echo family")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    paths = build_scenarios(args.out_dir, args.count, args.seed)
+    paths = build_scenarios(args.out_dir, args.count, args.seed, args.late_echo)
     print(f"wrote {len(paths)} scenarios to {args.out_dir}")

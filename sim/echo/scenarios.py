@@ -42,6 +42,7 @@ ERL_DB = (6.0, 30.0)
 CALLER_DBFS = (-34.0, -18.0)  # caller speech level on the line (active RMS)
 NOISE_DBFS = (-70.0, -48.0)
 _LEAD_S, _GAP_S, _TRAIL_S = 0.4, 1.5, 1.0
+LATE_ECHO_COUNT = 24  # scenarios of the late-echo family in the project's set
 
 
 @dataclass
@@ -118,15 +119,21 @@ def make_scenario(index: int, count: int, seed: int) -> Scenario:
     )
 
 
-def build_scenarios(out_dir: str | Path, count: int = 48, seed: int = 7) -> list[Path]:
-    """Write ``count`` scenarios (JSON + two WAVs each) into ``out_dir``; same seed, same set."""
+def build_scenarios(
+    out_dir: str | Path, count: int = 48, seed: int = 7, late_echo: int = LATE_ECHO_COUNT
+) -> list[Path]:
+    """Write ``count`` scenarios plus ``late_echo`` of the late-echo family
+    (``sim/echo/late_echo.py``), JSON + two WAVs each, into ``out_dir``; same seed, same set."""
+    from sim.echo.late_echo import make_late_echo_scenario  # it builds on this module
+
     if count < 2:
         raise ValueError("count must be at least 2")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for index in range(count):
-        scenario = make_scenario(index, count, seed)
+    scenarios = (make_scenario(i, count, seed) for i in range(count))
+    late = (make_late_echo_scenario(i, late_echo, seed) for i in range(late_echo))
+    for scenario in (*scenarios, *late):
         far_name, near_name = f"{scenario.name}_far.wav", f"{scenario.name}_near.wav"
         write_wav_8k(out / far_name, np.clip(np.round(scenario.far), -32768, 32767))
         write_wav_8k(out / near_name, scenario.near)
