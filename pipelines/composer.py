@@ -2,7 +2,8 @@
 so the data flow is written down once:
 
     transport in → input filters → echo gate → user context → [before_llm] → Realtime
-    → tool processors → [after_llm] → transport out → echo reference tap → assistant context
+    → tool processors → [after_llm] → (caller audio stops) → transport out
+    → echo reference tap → assistant context
 
 Pipecat needs both context aggregators around a Realtime service: the user half turns
 `LLMRunFrame` into the context frame that makes the greeting, and the assistant half
@@ -15,6 +16,8 @@ from pipecat.pipeline.pipeline import Pipeline
 from pipecat.processors.aggregators.llm_response_universal import LLMContextAggregatorPair
 from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.transports.base_transport import BaseTransport
+
+from pipelines.caller_audio_stop import CallerAudioStop
 
 
 @dataclass
@@ -48,6 +51,7 @@ def compose_pipeline(
             llm,
             *slots.tool_processors,
             *slots.after_llm,
+            CallerAudioStop(),
             transport.output(),
             *slots.after_output,
             aggregators.assistant(),

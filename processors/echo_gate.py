@@ -174,16 +174,19 @@ class EchoGate(FrameProcessor):
         return end
 
     async def _emit(self, released: list[tuple[_Piece, bool]]) -> None:
-        """Push what the core released, in order, one frame per input frame it came from:
-        the frame itself (echo replaced by comfort silence of the same length), or a new frame
-        for the part of it released now."""
-        for _, group in groupby(released, key=lambda item: id(item[0].frame)):
-            group = list(group)
+        """Push what the core released, in order, echo replaced by comfort silence of the same
+        length. A line of 20 ms frames stays one: each frame leaves as itself. Batched frames
+        leave as one frame per call, whatever mix of held and new pieces it releases: every
+        frame costs the same at every hop, so the gate must not split a batch back up."""
+        groups = [list(g) for _, g in groupby(released, key=lambda item: id(item[0].frame))]
+        if len(groups) > 1 and any(group[0][0].of > 1 for group in groups):
+            groups = [released]
+        for group in groups:
             frame = group[0][0].frame
             audio = b"".join(
                 p.audio if passed else self._comfort_audio(len(p.audio) // 2) for p, passed in group
             )
-            if len(group) == group[0][0].of:
+            if len(group) == group[0][0].of and all(p.frame is frame for p, _ in group):
                 if not all(passed for _, passed in group):
                     frame.audio = audio  # same length: same id, pts and source
                 await self.push_frame(frame)

@@ -119,6 +119,8 @@ async def test_batched_input_gets_the_verdicts_of_20_ms_frames(batch, barge_in):
     assert sum(len(f.audio) for f in out) == sum(len(o) for o in originals)
     assert passed_pieces(out, near) == passed_pieces(out_20ms, near)
     assert gate.counters == gate_20ms.counters
+    # A batched line stays batched: the gate never splits a batch back into more frames.
+    assert len(out) <= len(originals)
     assert gate.counters.openings == int(barge_in)
     assert gate.counters.echo_frames > 50
 
