@@ -11,7 +11,6 @@ from loguru import logger
 from pipecat.frames.frames import EndWorkerFrame, ErrorFrame, LLMRunFrame
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.aggregators.llm_context import LLMContext
-from pipecat.processors.aggregators.llm_response_universal import LLMContextAggregatorPair
 from pipecat.transports.base_transport import BaseTransport
 from pipecat.workers.runner import WorkerRunner
 
@@ -24,6 +23,7 @@ from bot.profiles import Profile
 from bot.turn_latency import TurnLatencyObserver
 from pipelines.call_control import CallControl
 from pipelines.composer import PipelineSlots, compose_pipeline
+from pipelines.context_aggregators import realtime_context_aggregators
 from pipelines.media_stream_guard import GuardedSerializer
 from pipelines.profile_processors import ProcessorKit
 from pipelines.realtime_g711 import G711_RATE
@@ -142,7 +142,7 @@ class Call:
             ).fill(slots)
         greeting = spec.profile.render_greeting(spec.caller, spec.company_name)
         self._context = LLMContext(messages=[greeting_message(greeting)])
-        self._aggregators = LLMContextAggregatorPair(self._context)
+        self._aggregators = realtime_context_aggregators(self._context)
         echo = create_echo_gate(spec.profile.echo_gate) if spec.line_echo else None
         self.echo_gate: EchoGate | None = echo.gate if echo else None
         if echo:
