@@ -14,12 +14,16 @@ from pipecat.processors.aggregators.llm_response_universal import (
     LLMContextAggregatorPair,
     LLMUserAggregatorParams,
 )
+from pipecat.turns.user_stop import ExternalUserTurnStopStrategy
 from pipecat.turns.user_turn_strategies import ExternalUserTurnStrategies
 
 
 def realtime_context_aggregators(context: LLMContext) -> LLMContextAggregatorPair:
     """Both aggregators around a Realtime service whose server-side turn detection is on."""
+    strategies = ExternalUserTurnStrategies()
+    # Already in the form Pipecat's realtime mode would mutate them into once the service
+    # announces itself (and warn about, every call, for strategies given by hand).
+    strategies.stop = [ExternalUserTurnStopStrategy(wait_for_transcript=False)]
     return LLMContextAggregatorPair(
-        context,
-        user_params=LLMUserAggregatorParams(user_turn_strategies=ExternalUserTurnStrategies()),
+        context, user_params=LLMUserAggregatorParams(user_turn_strategies=strategies)
     )
