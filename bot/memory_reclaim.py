@@ -16,6 +16,7 @@ that live as long as the process out of every collection, so only calls' objects
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import ctypes.util
 import gc
@@ -26,6 +27,9 @@ from collections.abc import Callable
 from loguru import logger
 from pydantic import BaseModel, ConfigDict, Field
 
+# A finished call's last tasks (its transport's readers, the pipeline's task manager) end a
+# few loop turns after the call returns; a collection before that would not free the call.
+SETTLE_S = 1.0
 _PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20 if hasattr(os, "sysconf") else 0.0
 
 
@@ -66,6 +70,7 @@ class MemoryReclaimer:
         self._clock = clock
         self._last: float | None = None
         self._malloc_trim = _glibc_malloc_trim()
+        self._scheduled: asyncio.TimerHandle | None = None
         self.reclaims = 0
 
     @property
@@ -78,8 +83,18 @@ class MemoryReclaimer:
             gc.collect()
             gc.freeze()
 
-    def call_ended(self, live_calls: int) -> bool:
-        """Reclaim if it is due; True when it ran."""
+    def call_ended(self, live_calls: Callable[[], int]) -> None:
+        """A call has ended: decide, once it has settled, whether a reclaim is due."""
+        if not self.enabled or self._scheduled is not None:
+            return
+        self._scheduled = asyncio.get_running_loop().call_later(SETTLE_S, self._settled, live_calls)
+
+    def _settled(self, live_calls: Callable[[], int]) -> None:
+        self._scheduled = None
+        self.reclaim_if_due(live_calls())
+
+    def reclaim_if_due(self, live_calls: int) -> bool:
+        """Reclaim now if no call is live or the interval has passed; True when it ran."""
         if not self.enabled:
             return False
         now = self._clock()

@@ -193,6 +193,7 @@ class TelephonyServer:
                 await self._refuse(websocket, CLOSE_POLICY, refusal)
                 return
             await self._run_call(websocket, call_data)
+        self.memory.call_ended(live_calls=lambda: len(self.active_calls))
 
     async def _refuse(self, websocket: WebSocket, code: int, reason: str) -> None:
         logger.warning(f"refusing a media stream ({code}): {reason}")
@@ -254,7 +255,6 @@ class TelephonyServer:
             openings = call.echo_gate.counters.openings if call.echo_gate else 0
             self.metrics.call_ended(record, openings)
             await self._close(websocket, 1000, "call ended")
-            self.memory.call_ended(live_calls=len(self.active_calls))
 
     @staticmethod
     async def _close(websocket: WebSocket, code: int, reason: str) -> None:
