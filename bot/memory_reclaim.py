@@ -8,7 +8,7 @@ then kept by the allocators (CPython's object arenas and glibc's heap) instead o
 to the OS. Measured after 200 calls in waves of 50: 56,000 dead objects, RSS +80 MB over
 idle; a full collection and `malloc_trim(0)` brought it to +25 MB (bench/load.py --soak).
 
-So when a call ends the server collects and trims: at once when it was the last live call
+So a second after a call ends the server collects and trims: at once when no call is live
 (no audio to delay), otherwise at most once per `MEMORY_RECLAIM_INTERVAL_S`, because a full
 collection pauses the event loop (tens of ms; `gc.freeze()` at start-up keeps the objects
 that live as long as the process out of every collection, so only calls' objects are walked).

@@ -8,6 +8,7 @@ a finished call: with it the call's objects are gone once the call ends, without
 
 import asyncio
 import gc
+import weakref
 
 import pytest
 
@@ -17,10 +18,6 @@ from bot.settings import Settings
 from sim.phone import PhoneCaller, Say, Silence
 from sim.realtime import EmulatorConfig, RealtimeEmulator
 from tests.inprocess_server import serve_inprocess
-
-
-def calls_in_memory() -> int:
-    return sum(1 for o in gc.get_objects() if type(o) is Call)  # isinstance trips on dead proxies
 
 
 async def one_call_then_idle(tmp_path, interval_s: float) -> tuple[int, str]:
@@ -33,7 +30,15 @@ async def one_call_then_idle(tmp_path, interval_s: float) -> tuple[int, str]:
             gc.disable()
             try:
                 steps = [Say("sim/audio/caller_thanks.wav"), Silence(1.0)]
-                result = await PhoneCaller(url=server.ws_url, provider="twilio", steps=steps).run()
+                caller = PhoneCaller(url=server.ws_url, provider="twilio", steps=steps)
+                placed = asyncio.create_task(caller.run())
+                async with asyncio.timeout(10):
+                    while not server.server.active_calls:  # noqa: ASYNC110 - the server's state
+                        await asyncio.sleep(0.02)
+                calls: list[weakref.ref[Call]] = [
+                    weakref.ref(call) for call in server.server.active_calls.values()
+                ]
+                result = await placed
                 assert result.connected and result.turns, result.errors
                 async with asyncio.timeout(10):
                     while server.server.active_calls:  # noqa: ASYNC110 - the server's own state
@@ -44,7 +49,7 @@ async def one_call_then_idle(tmp_path, interval_s: float) -> tuple[int, str]:
                             await asyncio.sleep(0.05)
                 else:
                     await asyncio.sleep(SETTLE_S + 0.5)
-                return calls_in_memory(), server.log_text()
+                return sum(1 for call in calls if call() is not None), server.log_text()
             finally:
                 gc.enable()
                 gc.collect()
