@@ -11,12 +11,7 @@ from loguru import logger
 from pipecat.frames.frames import EndWorkerFrame, ErrorFrame, LLMRunFrame
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.aggregators.llm_context import LLMContext
-from pipecat.processors.aggregators.llm_response_universal import (
-    LLMContextAggregatorPair,
-    LLMUserAggregatorParams,
-)
 from pipecat.transports.base_transport import BaseTransport
-from pipecat.turns.user_turn_strategies import ExternalUserTurnStrategies
 from pipecat.workers.runner import WorkerRunner
 
 from bot.call_record import CallRecord, append_record, utc_now_iso
@@ -28,6 +23,7 @@ from bot.profiles import Profile
 from bot.turn_latency import TurnLatencyObserver
 from pipelines.call_control import CallControl
 from pipelines.composer import PipelineSlots, compose_pipeline
+from pipelines.context_aggregators import realtime_context_aggregators
 from pipelines.media_stream_guard import GuardedSerializer
 from pipelines.profile_processors import ProcessorKit
 from pipelines.realtime_g711 import G711_RATE
@@ -146,13 +142,7 @@ class Call:
             ).fill(slots)
         greeting = spec.profile.render_greeting(spec.caller, spec.company_name)
         self._context = LLMContext(messages=[greeting_message(greeting)])
-        # The Realtime session detects turns itself (server or semantic VAD). Pipecat's default
-        # strategies would load a local smart-turn model for every call (~40 ms of CPU and
-        # several MB) only to be replaced by these when the service says so.
-        self._aggregators = LLMContextAggregatorPair(
-            self._context,
-            user_params=LLMUserAggregatorParams(user_turn_strategies=ExternalUserTurnStrategies()),
-        )
+        self._aggregators = realtime_context_aggregators(self._context)
         echo = create_echo_gate(spec.profile.echo_gate) if spec.line_echo else None
         self.echo_gate: EchoGate | None = echo.gate if echo else None
         if echo:

@@ -52,7 +52,7 @@ def build_server(
     transport: str, profile_name: str, settings: Settings, realtime: RealtimeEndpoint
 ) -> TelephonyServer:
     profile = load_profile(profile_name)
-    return TelephonyServer(
+    server = TelephonyServer(
         TelephonyConfig(
             provider=transport,
             profile=profile,
@@ -63,6 +63,8 @@ def build_server(
             processors=ProcessorKit.from_profile(profile),
         )
     )
+    server.memory.freeze_startup_objects()
+    return server
 
 
 def uvicorn_config(app: FastAPI | str, host: str, port: int, settings: Settings, **extra):

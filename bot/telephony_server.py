@@ -16,6 +16,7 @@ from starlette.websockets import WebSocketState
 from bot.call import Call, CallSpec, RealtimeEndpoint
 from bot.caller_info import CallerInfo
 from bot.limits import CallLimits, CallSlots, enforce_call_limits
+from bot.memory_reclaim import MemoryReclaimConfig, MemoryReclaimer
 from bot.metrics import BotMetrics
 from bot.pricing import PriceTable
 from bot.profiles import Profile
@@ -61,6 +62,9 @@ class TelephonyServer:
         self.limits = CallLimits.from_settings(config.settings)
         self._slots = CallSlots(self.limits.max_concurrent_calls)
         self._redactor = Redactor(config.settings.secret_values())
+        self.memory = MemoryReclaimer(
+            MemoryReclaimConfig(interval_s=config.settings.memory_reclaim_interval_s)
+        )
         if warning := self.security.dev_mode_warning():
             logger.warning(f"\n{'!' * 72}\n  {warning}\n{'!' * 72}")
         self.app = self._build_app()
@@ -189,6 +193,7 @@ class TelephonyServer:
                 await self._refuse(websocket, CLOSE_POLICY, refusal)
                 return
             await self._run_call(websocket, call_data)
+        self.memory.call_ended(live_calls=lambda: len(self.active_calls))
 
     async def _refuse(self, websocket: WebSocket, code: int, reason: str) -> None:
         logger.warning(f"refusing a media stream ({code}): {reason}")

@@ -19,7 +19,11 @@ from collections.abc import Callable
 import numpy as np
 
 ANALYSIS_RATE = 8000
-_CAPACITY_S = 64  # bot audio may be queued this far ahead of playback (long replies at 2x)
+# Bot audio may be queued this far ahead of playback (long replies sent at 2x); the ring
+# starts small and doubles only as far as a call's replies actually queue ahead, because a
+# full-size ring for every call is 2 MB of a live call's memory.
+_CAPACITY_S = 64
+_INITIAL_S = 4
 _READ_MARGIN = 2 * ANALYSIS_RATE  # the gate reads at most this far into the past
 # A transport pacing at real time hands over each chunk a few ms "late" (its own processing);
 # the phone's jitter buffer plays on seamlessly, so a chunk this late still follows on directly.
@@ -30,7 +34,7 @@ class EchoReference:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._t0 = clock()
-        self._size = _CAPACITY_S * ANALYSIS_RATE
+        self._size = _INITIAL_S * ANALYSIS_RATE
         self._ring = np.zeros(self._size, dtype=np.float32)
         self._cursor = 0  # sample index where the next scheduled chunk starts playing
         self.last_audio_end = -(10**9)  # sample index where the latest bot audio ends
@@ -44,6 +48,7 @@ class EchoReference:
         if self._cursor < now - _JITTER:
             self._clear(self._cursor, now)  # the line was idle: nothing was heard meanwhile
             self._cursor = now
+        self._make_room(self._cursor - now + samples.size + _READ_MARGIN)
         n = min(samples.size, self._size - _READ_MARGIN - (self._cursor - now))
         if n <= 0:
             return
@@ -80,6 +85,25 @@ class EchoReference:
         for lo, offset, length in self._spans(start, n):
             out[offset : offset + length] = self._ring[lo : lo + length]
         return out
+
+    @property
+    def capacity_s(self) -> float:
+        """Seconds of audio the ring holds now (queued ahead plus the gate's read margin)."""
+        return self._size / ANALYSIS_RATE
+
+    def _make_room(self, needed: int) -> None:
+        """Grow (doubling, up to the cap) so ``needed`` samples fit; keeps what is queued and
+        the read margin behind now on the same absolute sample indices."""
+        if needed <= self._size or self._size >= _CAPACITY_S * ANALYSIS_RATE:
+            return
+        size = self._size
+        while size < needed and size < _CAPACITY_S * ANALYSIS_RATE:
+            size *= 2
+        size = min(size, _CAPACITY_S * ANALYSIS_RATE)
+        held = np.arange(self._cursor - self._size, self._cursor)
+        ring = np.zeros(size, dtype=np.float32)
+        ring[held % size] = self._ring[held % self._size]
+        self._ring, self._size = ring, size
 
     def _write(self, start: int, samples: np.ndarray) -> None:
         for lo, offset, length in self._spans(start, samples.size):

@@ -36,10 +36,10 @@ class InProcessServer:
 
 @asynccontextmanager
 async def serve_inprocess(
-    settings: Settings, realtime_url: str, provider: str = "twilio"
+    settings: Settings, realtime_url: str, provider: str = "twilio", log_level: str = "INFO"
 ) -> AsyncIterator[InProcessServer]:
     lines: list[str] = []
-    sink = logger.add(lambda m: lines.append(str(m)), level="INFO")
+    sink = logger.add(lambda m: lines.append(str(m)), level=log_level)
     try:
         server = TelephonyServer(
             TelephonyConfig(
