@@ -176,16 +176,27 @@ async def soak(bot: Bot, total: int, wave: int) -> dict:
     await warm.run()
     await asyncio.sleep(2)
     idle = usage(bot.proc.pid).rss_mb
-    failed = 0
+    failed, done = 0, 0
+    # RSS settled after every fifth of the calls: a leak grows with calls, fragmentation
+    # from the first peak of concurrent calls does not.
+    series: list[float] = []
+    checkpoint = max(wave, total // 5)
     for start in range(0, total, wave):
         n = min(wave, total - start)
         results = await asyncio.gather(
             *(PhoneCaller(url=bot.ws_url, provider="twilio", steps=short).run() for _ in range(n))
         )
         failed += sum(1 for r in results if not r.connected or r.errors)
+        done += n
+        if done % checkpoint < n and done < total:
+            await asyncio.sleep(3)
+            series.append(round(usage(bot.proc.pid).rss_mb, 1))
     await asyncio.sleep(5)
     final = usage(bot.proc.pid).rss_mb
+    series.append(round(final, 1))
     return {
+        "rss_series_mb": series,
+        "rss_growth_after_first_fifth_pct": round(100 * (final - series[0]) / series[0], 1),
         "bot": bot.name,
         "soak_calls": total,
         "failed_calls": failed,
