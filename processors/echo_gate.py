@@ -38,6 +38,9 @@ from processors.echo_reference import ANALYSIS_RATE, EchoReference
 from processors.echo_state import GateCore, GateCounters
 
 _COMFORT_MAX_DBFS = -60.0  # comfort noise never reaches a level any VAD calls speech
+# Unit-power noise, read-only and shared by every call (each keeps its own read position).
+_COMFORT_NOISE = np.random.default_rng(0).standard_normal(ANALYSIS_RATE * 4).astype(np.float32)
+_COMFORT_NOISE.flags.writeable = False
 _RESYNC = ANALYSIS_RATE * 3 // 10  # input this far off the wall clock re-anchors (300 ms)
 
 
@@ -99,7 +102,7 @@ class EchoGate(FrameProcessor):
         self._tail = config.thresholds().tail_ms * ANALYSIS_RATE // 1000
         self._near_end: int | None = None
         self._resampler = create_file_resampler()
-        self._comfort = np.random.default_rng(0).standard_normal(ANALYSIS_RATE * 4)
+        self._comfort = _COMFORT_NOISE
         self._comfort_pos = 0
         self._warned_frame_size = False
 
