@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -88,6 +89,16 @@ async def start_bot(
         log.close()
 
 
+# Calls on a real server start at random moments, so their 20 ms media clocks are out of
+# phase; N callers started in the same instant would all send in the same millisecond.
+STAGGER_S = float(os.environ.get("BENCH_STAGGER_S", "0.02"))
+
+
+async def staggered(phone: PhoneCaller, index: int):
+    await asyncio.sleep(STAGGER_S * random.Random(index).random())
+    return await phone.run()
+
+
 def caller(url: str) -> PhoneCaller:
     steps = [step for clip in UTTERANCES for step in (Say(clip), Silence(3.0))]
     return PhoneCaller(url=url, provider="twilio", steps=steps)
@@ -124,7 +135,7 @@ async def run_level(bot: Bot, calls: int) -> dict:
             await asyncio.sleep(0.5)
 
     sampler = asyncio.create_task(sample())
-    results = await asyncio.gather(*(caller(bot.ws_url).run() for _ in range(calls)))
+    results = await asyncio.gather(*(staggered(caller(bot.ws_url), i) for i in range(calls)))
     done.set()
     await sampler
     after = usage(bot.proc.pid)
