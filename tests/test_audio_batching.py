@@ -63,6 +63,8 @@ async def test_the_model_hears_the_caller_in_100_ms_appends_and_answers(tmp_path
         for e in session.client_events
         if e.get("type") == "input_audio_buffer.append"
     ]
-    # μ-law: one byte per sample, 800 bytes = 100 ms. Every append is a whole batch.
+    # μ-law: one byte per sample, 800 bytes = 100 ms. Every append is whole batches (audio
+    # kept while the session was still opening goes out joined), nearly all exactly one.
     assert len(appends) > 20
-    assert set(appends) == {800}
+    assert all(size % 800 == 0 for size in appends), appends
+    assert appends.count(800) >= 0.9 * len(appends)
