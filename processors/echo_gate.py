@@ -29,6 +29,7 @@ from pipecat.frames.frames import (
     InputAudioRawFrame,
     InterruptionFrame,
     OutputAudioRawFrame,
+    StartFrame,
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
@@ -101,6 +102,7 @@ class EchoGate(FrameProcessor):
         self._core: GateCore[_Piece] = GateCore(config.mode, config.thresholds())
         self._tail = config.thresholds().tail_ms * ANALYSIS_RATE // 1000
         self._near_end: int | None = None
+        self._last_arrival: int | None = None
         self._resampler = create_file_resampler()
         self._comfort = _COMFORT_NOISE
         self._comfort_pos = 0
@@ -118,6 +120,10 @@ class EchoGate(FrameProcessor):
         await super().process_frame(frame, direction)
         if isinstance(frame, InputAudioRawFrame) and direction == FrameDirection.DOWNSTREAM:
             await self._gate(frame)
+        elif isinstance(frame, StartFrame):
+            # The line starts sending as the call starts: input is counted from here.
+            self._near_end = self._reference.now_index()
+            await self.push_frame(frame, direction)
         elif isinstance(frame, (EndFrame, CancelFrame)):
             await self._emit(self._core.flush())
             self._log_summary()
@@ -165,14 +171,24 @@ class EchoGate(FrameProcessor):
     def _input_clock(self, n: int) -> int:
         """Input time of this frame's end, on the reference's timeline.
 
-        Counted in samples, because frames queued during a stall arrive in a burst but were
-        spoken 20 ms apart; never ahead of the wall clock (a frame cannot arrive before it
-        was spoken, so a burst at start-up pulls the count back); re-anchored after a gap.
+        Counted in samples from the start of the call, because frames queued while the bot
+        was busy arrive in a burst but were spoken 20 ms apart: a backlog at call start
+        belongs before the bot's first words, not on them (judged there, quiet input next to
+        the greeting would teach the detector an ERL tens of dB too low). Never ahead of the
+        wall clock. Behind it, a burst catches up by itself; frames arriving at the line's
+        own pace, or after a gap, mean the line's clock moved: re-anchor at now. (The first
+        frame is taken for the head of a backlog; if media merely started late, the second,
+        arriving at pace, re-anchors.)
         """
         now = self._reference.now_index()
-        end = now if self._near_end is None else min(self._near_end + n, now)
-        if end < now - _RESYNC:
+        gap = None if self._last_arrival is None else now - self._last_arrival
+        self._last_arrival = now
+        if self._near_end is None:
             end = now
+        else:
+            end = min(self._near_end + n, now)
+            if end < now - _RESYNC and gap is not None and gap >= n // 2:
+                end = now
         self._near_end = end
         return end
 
