@@ -32,9 +32,10 @@ format: install
 	.venv/bin/ruff format .
 
 # End-to-end calls run in real time over sockets on shared machines: a test that fails is run
-# once more, and the rerun is reported in the summary ("N rerun"); a real failure fails twice.
+# once more, and the rerun is named in the summary (-rR: "RERUN test_x"); a real failure
+# fails twice.
 test: lint
-	$(PY) -m pytest -q --reruns 1
+	$(PY) -m pytest -q --reruns 1 -rR
 
 bench: install
 	$(PY) -m bench $(ARGS)
