@@ -12,12 +12,11 @@ python runner.py livekit-token --room NAME --identity ID [--ttl 1h]
 import argparse
 import asyncio
 import sys
-from collections.abc import Coroutine
-from typing import Any
 
 from loguru import logger
 
 from bot.config_errors import ConfigError
+from bot.event_loop import run_event_loop
 from bot.graceful import DrainingServer
 from bot.realtime_endpoint import realtime_endpoint
 from bot.room_cli import (
@@ -129,17 +128,6 @@ def _log_serving(args: argparse.Namespace, server: TelephonyServer) -> None:
         f"tools: {', '.join(config.toolkit.names) or 'none'}, "
         f"processors: {', '.join(config.processors.names) or 'none'}"
     )
-
-
-def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
-    """uvloop where it is installed: its scheduling and socket I/O are most of the per-frame
-    cost that is not Pipecat's (~15 % less CPU per call in bench/load)."""
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(main)
-        return
-    uvloop.run(main)
 
 
 def main(argv: list[str] | None = None) -> int:

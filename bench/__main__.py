@@ -4,9 +4,9 @@ import json
 
 from bench.echo import main as echo_main
 from bench.load import main as load_main
-from bench.load import run
+from bot.event_loop import run_event_loop
 
 if __name__ == "__main__":
     print(json.dumps(echo_main(["--build"])))
-    for row in run(load_main([1, 20, 40, 60, 80, 100, 120, 140], ["ours", "baseline"])):
+    for row in run_event_loop(load_main([1, 20, 40, 60, 80, 100, 120, 140], ["ours", "baseline"])):
         print(json.dumps({"bench": "load", **row}))

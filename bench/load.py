@@ -29,6 +29,7 @@ from pathlib import Path
 import httpx
 
 from bench.proc_stats import usage
+from bot.event_loop import run_event_loop
 from sim.bot_process import REPO, bot_env, free_port
 from sim.phone import PhoneCaller, Say, Silence
 from sim.realtime import EmulatorConfig, RealtimeEmulator
@@ -304,19 +305,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run(coroutine):
-    """The harness (callers + emulator) on uvloop where installed, as the bot under test is:
-    at 100+ calls its own core must not be what limits the level."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coroutine)
-    return uvloop.run(coroutine)
-
-
 if __name__ == "__main__":
     args = parse_args()
-    rows = run(
+    # The harness on uvloop too, as the bot under test is: at 100+ calls its own core must
+    # not be what limits the level.
+    rows = run_event_loop(
         main(
             [int(n) for n in args.levels.split(",")],
             args.bots.split(","),

@@ -151,9 +151,9 @@ class EchoDetector:
         self._push(near, far)
         powers = np.mean(near.reshape(-1, FRAME) ** 2, axis=1)
         self._frames += powers.size
-        erl = self._untrusted_erl()
+        echo_power = self._untrusted_erl() * float(self._far_frame_power.max())
         for power in powers.tolist():
-            self._track_noise(power, erl * float(self._far_frame_power.max()))
+            self._track_noise(power, echo_power)
 
     def _untrusted_erl(self) -> float:
         """The ERL that judges the input while the echo filter is not trusted.

@@ -69,10 +69,7 @@ class GateCore(Generic[Item]):
             self._set("closed" if bot_audible else "idle")
             self.counters.echo_frames += int(bot_audible)
             return [(item, not bot_audible)]
-        if not bot_audible and self.state == "idle":
-            # Most of a call: no bot audio can be echoing and nothing is held back.
-            self.detector.idle_frames(near, far)
-            self.last_verdict = None  # nothing judged
+        if not bot_audible and self.idle_run(near, far):
             return [(item, True)]
         gate_open = self.state == "open"
         verdict = self.detector.frame(near, far, adapt=bot_audible and not gate_open)
@@ -105,10 +102,11 @@ class GateCore(Generic[Item]):
         return []
 
     def idle_run(self, near, far) -> bool:
-        """Several frames at once while the gate is idle and no bot audio can be echoing:
-        ``True`` when they all pass untouched (the detector only keeps its history)."""
-        if self.state != "idle" or self.mode == "off":
-            return self.mode == "off"
+        """One or more frames during which no bot audio can be echoing: ``True`` when the gate
+        is idle (most of a call), and they pass untouched; the detector only keeps its history,
+        nothing is judged."""
+        if self.state != "idle":
+            return False
         if self.detector is not None:
             self.detector.idle_frames(near, far)
             self.last_verdict = None

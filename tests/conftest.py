@@ -20,3 +20,12 @@ async def make_emu():
     for emu in started:
         assert all(not s.conformance_errors for s in emu.sessions)
         await emu.stop()
+
+
+@pytest.fixture
+async def emulator():
+    """A Realtime emulator at real-time speed for end-to-end calls; in strict mode it checks
+    every event it sends against the openai types, and none may have failed."""
+    async with RealtimeEmulator(EmulatorConfig()) as emu:
+        yield emu
+        assert not [e for s in emu.sessions for e in s.conformance_errors]

@@ -7,18 +7,9 @@ import pytest
 
 from sim.bot_process import run_bot
 from sim.phone import Hangup, PhoneCaller, Say, Silence
-from sim.realtime import EmulatorConfig, RealtimeEmulator
 
 ORDER = "sim/audio/caller_order_status.wav"
 THANKS = "sim/audio/caller_thanks.wav"
-
-
-@pytest.fixture
-async def emulator():
-    async with RealtimeEmulator(EmulatorConfig()) as emu:
-        yield emu
-        # Strict mode validated every event the bot received against the openai types.
-        assert not [e for s in emu.sessions for e in s.conformance_errors]
 
 
 def two_turn_call(url: str, provider: str, **kwargs) -> PhoneCaller:

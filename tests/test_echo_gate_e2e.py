@@ -10,7 +10,6 @@ import yaml
 from sim.bot_process import run_bot
 from sim.phone import EchoPath, PhoneCaller, Say, Silence
 from sim.phone.audio import load_wav_8k, voiced_seconds
-from sim.realtime import EmulatorConfig, RealtimeEmulator
 
 ORDER = "sim/audio/caller_order_status.wav"
 BARGE_IN = "sim/audio/caller_thanks.wav"
@@ -35,12 +34,6 @@ def speakerphone_call(url: str) -> PhoneCaller:
         steps=[Say(ORDER), Silence(2.5), Say(BARGE_IN), Silence(1.0)],
         echo=SPEAKERPHONE,
     )
-
-
-@pytest.fixture
-async def emulator():
-    async with RealtimeEmulator(EmulatorConfig()) as emu:
-        yield emu
 
 
 # The start-of-call ERL-bound defect this marker was added for is fixed (docs/echo_gate.md,

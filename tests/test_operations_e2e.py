@@ -5,20 +5,12 @@ import asyncio
 import signal
 
 import httpx
-import pytest
 
 from sim.bot_process import bot_env, run_bot
 from sim.phone import PhoneCaller, Say, Silence
-from sim.realtime import EmulatorConfig, RealtimeEmulator
 
 ORDER = "sim/audio/caller_order_status.wav"
 THANKS = "sim/audio/caller_thanks.wav"
-
-
-@pytest.fixture
-async def emulator():
-    async with RealtimeEmulator(EmulatorConfig()) as emu:
-        yield emu
 
 
 def two_turn_call(url: str) -> PhoneCaller:

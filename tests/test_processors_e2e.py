@@ -4,14 +4,12 @@ caller over real sockets, with processors placed by name in the profile."""
 from datetime import datetime
 from pathlib import Path
 
-import pytest
 import yaml
 
 from sim.bot_process import run_bot
 from sim.phone import Dtmf, Say, Silence
 from sim.phone.audio import voiced_seconds
 from sim.provider_api import FakeProviderApi
-from sim.realtime import EmulatorConfig, RealtimeEmulator
 from sim.realtime.clips import GREETING, bot_clip
 from tests.tools_helpers import place_call, twilio_env
 
@@ -39,13 +37,6 @@ def text_of(item: dict) -> str:
 
 def events_of(record: dict, source: str) -> list[str]:
     return [e["event"] for e in record["events"] if e["source"] == source]
-
-
-@pytest.fixture
-async def emulator():
-    async with RealtimeEmulator(EmulatorConfig()) as emu:
-        yield emu
-        assert not [e for s in emu.sessions for e in s.conformance_errors]
 
 
 async def test_dotted_path_processor_runs_where_the_profile_places_it(tmp_path, emulator):
