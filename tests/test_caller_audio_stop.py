@@ -18,7 +18,7 @@ def caller_audio() -> InputAudioRawFrame:
 
 async def test_caller_audio_stops_and_bot_audio_and_text_go_on():
     bot_audio = OutputAudioRawFrame(audio=bytes(1600), sample_rate=8000, num_channels=1)
-    text = TTSTextFrame(text="hello", aggregated_by="word")
+    text = TTSTextFrame(text="hello", text_type="word")
     await run_test(
         CallerAudioStop(),
         frames_to_send=[caller_audio(), bot_audio, caller_audio(), text],
