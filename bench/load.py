@@ -95,13 +95,26 @@ async def start_bot(
 STAGGER_S = float(os.environ.get("BENCH_STAGGER_S", "0.02"))
 
 
+# People on live calls do not finish their sentences in the same 20 ms: before each
+# utterance a caller pauses a random 0..TURN_SPREAD_S, so the N calls' turns (and the model's
+# replies, streamed faster than real time) spread over that span instead of all landing on
+# the bot at once. Every caller then waits out the rest of the spread, so all N calls stay
+# live until the last turn has been answered. 0 gives the worst case: every turn at once.
+TURN_SPREAD_S = float(os.environ.get("BENCH_TURN_SPREAD_S", "3.0"))
+
+
 async def staggered(phone: PhoneCaller, index: int):
     await asyncio.sleep(STAGGER_S * random.Random(index).random())
     return await phone.run()
 
 
-def caller(url: str) -> PhoneCaller:
-    steps = [step for clip in UTTERANCES for step in (Say(clip), Silence(3.0))]
+def caller(url: str, index: int) -> PhoneCaller:
+    rng = random.Random(index)
+    pauses = [TURN_SPREAD_S * rng.random() for _ in UTTERANCES]
+    steps: list[Say | Silence] = []
+    for clip, pause in zip(UTTERANCES, pauses, strict=True):
+        steps += [Silence(pause), Say(clip), Silence(3.0)]
+    steps.append(Silence(len(UTTERANCES) * TURN_SPREAD_S - sum(pauses)))
     return PhoneCaller(url=url, provider="twilio", steps=steps)
 
 
@@ -136,7 +149,7 @@ async def run_level(bot: Bot, calls: int) -> dict:
             await asyncio.sleep(0.5)
 
     sampler = asyncio.create_task(sample())
-    results = await asyncio.gather(*(staggered(caller(bot.ws_url), i) for i in range(calls)))
+    results = await asyncio.gather(*(staggered(caller(bot.ws_url, i), i) for i in range(calls)))
     done.set()
     await sampler
     after = usage(bot.proc.pid)
