@@ -14,10 +14,11 @@ from pipecat.serializers.exotel import ExotelFrameSerializer
 from pipecat.serializers.plivo import PlivoFrameSerializer
 from pipecat.serializers.telnyx import TelnyxFrameSerializer
 from pipecat.serializers.twilio import TwilioFrameSerializer
-from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
+from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams
 
 from bot.settings import Settings
 from pipelines.inbound_audio_batch import InboundAudioBatch
+from pipelines.line_output import LineTransport
 from pipelines.media_stream_guard import GuardedSerializer
 
 TELEPHONY_PROVIDERS = ("twilio", "telnyx", "plivo", "exotel")
@@ -77,7 +78,7 @@ def create_provider_serializer(
 
 def create_telephony_transport(
     websocket: WebSocket, provider: str, call_data: CallData, settings: Settings
-) -> tuple[FastAPIWebsocketTransport, GuardedSerializer]:
+) -> tuple[LineTransport, GuardedSerializer]:
     """Build the call's transport; the guard is returned so the call can read its verdict."""
     guard = GuardedSerializer(
         provider,
@@ -98,4 +99,4 @@ def create_telephony_transport(
         # and a barge-in clears it, so this adds no latency.
         audio_out_10ms_chunks=settings.audio_out_chunk_ms // 10,
     )
-    return FastAPIWebsocketTransport(websocket=websocket, params=params), guard
+    return LineTransport(websocket, params), guard

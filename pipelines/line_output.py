@@ -1,0 +1,63 @@
+"""A phone line's WebSocket transport whose output side runs inline (Pipecat's direct mode).
+
+Every bot audio chunk used to wait for four event-loop passes inside Pipecat's output
+transport before it reached the line: the processor's input queue, its process queue, the
+media sender's audio queue, and the task `wait_for` starts around each write on Python 3.11.
+Each pass waits behind every other call's work, so under load those waits were most of the
+turn latency the bot added (BENCHMARKS.md: delta to first write +123 ms p50 at 60 calls).
+
+Here the output transport handles frames in the task that pushes them (the Realtime
+service's receive task) and only the media sender's queue remains: it is what paces audio
+to the line at playback speed and lets an interruption drop what is queued. The write
+deadline a stalled peer needs stays, as an `asyncio.timeout` on the write itself (no task).
+"""
+
+import asyncio
+
+from pipecat.frames.frames import OutputAudioRawFrame
+from pipecat.transports.websocket.fastapi import (
+    FastAPIWebsocketOutputTransport,
+    FastAPIWebsocketParams,
+    FastAPIWebsocketTransport,
+)
+from starlette.websockets import WebSocket
+
+
+class LineOutputTransport(FastAPIWebsocketOutputTransport):
+    """Pipecat's WebSocket output in direct mode, with the write deadline on the write."""
+
+    def __init__(self, *args, write_timeout_s: float, **kwargs) -> None:
+        super().__init__(*args, enable_direct_mode=True, **kwargs)
+        self._write_timeout_s = write_timeout_s
+
+    async def write_audio_frame(self, frame: OutputAudioRawFrame) -> bool:
+        try:
+            async with asyncio.timeout(self._write_timeout_s):
+                return await super().write_audio_frame(frame)
+        except TimeoutError as exc:
+            # What Pipecat does when its own deadline passes: a peer that stopped reading
+            # leaves nothing else to fail, so the transport is written off.
+            await self.push_error(
+                f"{self} timed out after {self._write_timeout_s}s writing audio to the "
+                "line; the peer has stopped reading",
+                exception=exc,
+                force_treat_as_permanent=True,
+            )
+            return False
+
+
+class LineTransport(FastAPIWebsocketTransport):
+    """`FastAPIWebsocketTransport` whose output is a :class:`LineOutputTransport`."""
+
+    def __init__(self, websocket: WebSocket, params: FastAPIWebsocketParams) -> None:
+        write_timeout_s = params.audio_out_write_timeout_secs
+        # Pipecat's own deadline would wrap every write in a task; ours replaces it.
+        params.audio_out_write_timeout_secs = None
+        super().__init__(websocket=websocket, params=params)
+        self._output = LineOutputTransport(
+            self,
+            self._client,
+            self._params,
+            write_timeout_s=write_timeout_s,
+            name=self._output_name,
+        )

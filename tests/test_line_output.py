@@ -1,0 +1,53 @@
+"""The phone line's output transport (inline) still gives up on a peer that stopped
+reading (the deadline Pipecat kept in a per-write task now sits on the write itself)."""
+
+import asyncio
+
+from pipecat.frames.frames import OutputAudioRawFrame
+from pipecat.serializers.base_serializer import FrameSerializer
+from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams
+
+from pipelines.line_output import LineOutputTransport
+
+
+class _BytesSerializer(FrameSerializer):
+    async def serialize(self, frame):
+        return b"audio"
+
+    async def deserialize(self, data):
+        return None
+
+
+class _StalledClient:
+    """A peer whose socket stopped draining: every send waits forever."""
+
+    is_closing = False
+    is_connected = True
+
+    def __init__(self) -> None:
+        self.sends = 0
+
+    async def send(self, _payload) -> None:
+        self.sends += 1
+        await asyncio.Event().wait()
+
+
+async def test_a_write_to_a_peer_that_stopped_reading_gives_up_at_the_deadline():
+    client = _StalledClient()
+    params = FastAPIWebsocketParams(audio_out_enabled=True, serializer=_BytesSerializer())
+    output = LineOutputTransport(None, client, params, write_timeout_s=0.05)
+    errors: list[tuple[str, bool]] = []
+
+    async def push_error(message, exception=None, force_treat_as_permanent=False, **_):
+        errors.append((message, force_treat_as_permanent))
+
+    output.push_error = push_error
+    frame = OutputAudioRawFrame(audio=b"\x00" * 160, sample_rate=8000, num_channels=1)
+
+    written = await asyncio.wait_for(output.write_audio_frame(frame), timeout=5)
+
+    assert written is False
+    assert client.sends == 1
+    assert len(errors) == 1
+    message, permanent = errors[0]
+    assert "stopped reading" in message and permanent
