@@ -22,15 +22,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from processors.echo_config import EchoThresholds
+from processors.sliding_window import SlidingWindow
 
 RATE = 8000
 FRAME = 160  # 20 ms
 _TAPS = 48  # 6 ms of echo path around the delay: telephone band-pass and a short room
 _PRE_TAPS = 8  # the filter starts this many samples before the correlation peak
 _XCORR_WINDOW = 2048  # 256 ms of input correlated against the far history
+_EYE = np.eye(_TAPS)
 _XCORR_EVERY = 5  # frames between delay searches (100 ms)
 _FORGET = 0.97  # per-frame memory of the echo-path statistics (~0.7 s)
 _MIN_ADAPT_FRAMES = 4  # filter frames accumulated before its prediction is trusted
@@ -48,6 +50,17 @@ _ONSET_WINDOW = 2 * FRAME  # newest input checked when echo shows up before any 
 
 def db_to_power(dbfs: float) -> float:
     return _FULL_SCALE_POWER * 10 ** (dbfs / 10)
+
+
+def _power(samples: np.ndarray) -> float:
+    """Mean square. A dot product: np.mean's machinery cost more than the sum on 160 samples,
+    and the detector takes several per 20 ms frame of every call."""
+    return float(samples @ samples) / samples.size
+
+
+def _frame_powers(samples: np.ndarray) -> np.ndarray:
+    frames = samples.reshape(-1, FRAME)
+    return np.einsum("ij,ij->i", frames, frames) / FRAME
 
 
 def power_db(power: float) -> float:
@@ -69,8 +82,10 @@ class EchoDetector:
     def __init__(self, thresholds: EchoThresholds) -> None:
         self.t = thresholds
         self._max_lag = thresholds.max_delay_ms * RATE // 1000
-        self._far = np.zeros(_XCORR_WINDOW + self._max_lag + _TAPS + FRAME, dtype=np.float64)
-        self._near = np.zeros(_XCORR_WINDOW, dtype=np.float64)
+        self._far_window = SlidingWindow(_XCORR_WINDOW + self._max_lag + _TAPS + FRAME)
+        self._near_window = SlidingWindow(_XCORR_WINDOW)
+        self._far = self._far_window.view
+        self._near = self._near_window.view
         self._far_frame_power = np.zeros(self._max_lag // FRAME + 2)
         self._excess = 10 ** (thresholds.excess_db / 10)
         self._floor = db_to_power(thresholds.floor_dbfs)
@@ -117,12 +132,12 @@ class EchoDetector:
         if self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES:
             x = self._regressors()
             echo = x @ self._w
-            residual_power = float(np.mean((near - echo) ** 2))
-            echo_power = float(np.mean(echo**2))
+            residual_power = _power(near - echo)
+            echo_power = _power(echo)
             expected = self._noise + max(self._leak * echo_power, self._timing_guard())
         else:
             x = self._regressors() if self.delay is not None else None
-            residual_power = float(np.mean(near**2))
+            residual_power = _power(near)
             echo_power = self._untrusted_erl() * float(self._far_frame_power.max())
             expected = self._noise + echo_power
         speech = residual_power > self._excess * expected and residual_power > self._floor
@@ -149,7 +164,7 @@ class EchoDetector:
         skips the echo path and the verdicts. Most of a call goes this way."""
         near = near.astype(np.float64, copy=False)
         self._push(near, far)
-        powers = np.mean(near.reshape(-1, FRAME) ** 2, axis=1)
+        powers = _frame_powers(near)
         self._frames += powers.size
         echo_power = self._untrusted_erl() * float(self._far_frame_power.max())
         for power in powers.tolist():
@@ -191,12 +206,10 @@ class EchoDetector:
         return True
 
     def _push(self, near: np.ndarray, far: np.ndarray) -> None:
-        n = near.size
-        self._near[:-n] = self._near[n:]
-        self._near[-n:] = near
-        self._far[:-n] = self._far[n:]
-        self._far[-n:] = far
-        powers = np.mean(far.astype(np.float64).reshape(-1, FRAME) ** 2, axis=1)
+        self._near_window.push(near)
+        self._far_window.push(far)
+        self._near, self._far = self._near_window.view, self._far_window.view
+        powers = _frame_powers(far.astype(np.float64, copy=False))
         size = self._far_frame_power.size
         if powers.size >= size:
             self._far_frame_power = powers[-size:].copy()
@@ -254,14 +267,16 @@ class EchoDetector:
         lag_hi = lag_lo + _TAPS - 1
         end = self._far.size
         segment = self._far[end - FRAME - lag_hi : end - lag_lo]
-        return sliding_window_view(segment, _TAPS)
+        step = segment.strides[0]
+        # A copy, not a strided view: every product below runs 3-4x faster on contiguous rows.
+        return np.ascontiguousarray(as_strided(segment, shape=(FRAME, _TAPS), strides=(step, step)))
 
     def _learn(
         self, near: np.ndarray, x: np.ndarray | None, residual_power: float, echo_power: float
     ) -> None:
         if x is None:
             return
-        far_power = float(np.mean(x[:, -1 - _PRE_TAPS] ** 2))
+        far_power = _power(x[:, -1 - _PRE_TAPS])
         if far_power < self._floor:
             return  # nothing to learn the echo path from
         self._r = _FORGET * self._r + x.T @ x
@@ -269,12 +284,12 @@ class EchoDetector:
         self._adapted += 1
         if self._adapted % 2 == 0:
             reg = 1e-3 * np.trace(self._r) / _TAPS + 1e-6
-            self._w = np.linalg.solve(self._r + reg * np.eye(_TAPS), self._p)
+            self._w = np.linalg.solve(self._r + reg * _EYE, self._p)
         if self._adapted > _MIN_ADAPT_FRAMES and echo_power > self._noise:
             ratio = residual_power / echo_power
-            self._leak = float(np.clip(0.9 * self._leak + 0.1 * ratio, 1e-3, 1.0))
+            self._leak = min(max(0.9 * self._leak + 0.1 * ratio, 1e-3), 1.0)
             erl = echo_power / far_power
-            self._erl = float(np.clip(0.9 * self._erl + 0.1 * erl, 1e-4, 1.0))
+            self._erl = min(max(0.9 * self._erl + 0.1 * erl, 1e-4), 1.0)
             self._erl_measured = True
 
     def _update_delay(self) -> None:
@@ -296,9 +311,9 @@ class EchoDetector:
         window = _XCORR_WINDOW
         near = self._near
         far = self._far[-(window + self._max_lag) :]
-        if float(np.mean(far[-window:] ** 2)) < self._floor:
+        if _power(far[-window:]) < self._floor:
             return None
-        if float(np.mean(near**2)) < 1.5 * self._noise:
+        if _power(near) < 1.5 * self._noise:
             return None
         n_fft = 1 << int(np.ceil(np.log2(2 * window + self._max_lag)))
         cross = np.fft.rfft(near, n_fft) * np.conj(np.fft.rfft(far, n_fft))
