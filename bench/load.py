@@ -9,7 +9,11 @@ same run; ratios are ours / baseline. Machines here are shared and noisy: only s
 comparisons mean anything.
 
     python -m bench.load [--levels 1,10,40,100] [--bots ours,baseline] [--workers N]
-    python -m bench.load --soak 1000      # RSS after 1,000 calls vs idle
+    python -m bench.load --soak 1000      # RSS after 1,000 calls, one at a time, vs idle
+
+Knobs (environment): BENCH_STAGGER_S (0.02: calls' media clocks out of phase by up to this),
+BENCH_TURN_SPREAD_S (3.0: callers pause up to this before each utterance; 0 puts every
+caller's turn in the same 20 ms).
 """
 
 import argparse

@@ -18,7 +18,7 @@ from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams
 
 from bot.settings import Settings
 from pipelines.inbound_audio_batch import InboundAudioBatch
-from pipelines.line_output import LineTransport
+from pipelines.line_transport import LineTransport
 from pipelines.media_stream_guard import GuardedSerializer
 
 TELEPHONY_PROVIDERS = ("twilio", "telnyx", "plivo", "exotel")

@@ -1,13 +1,14 @@
-"""The phone line's output transport (inline) still gives up on a peer that stopped
-reading (the deadline Pipecat kept in a per-write task now sits on the write itself)."""
+"""The phone line's transport: caller audio goes on from the receive loop, and the output
+still gives up on a peer that stopped reading (the deadline Pipecat kept in a per-write task
+now sits on the write itself)."""
 
 import asyncio
 
-from pipecat.frames.frames import OutputAudioRawFrame
+from pipecat.frames.frames import InputAudioRawFrame, OutputAudioRawFrame
 from pipecat.serializers.base_serializer import FrameSerializer
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams
 
-from pipelines.line_output import LineOutputTransport
+from pipelines.line_transport import LineInputTransport, LineOutputTransport
 
 
 class _BytesSerializer(FrameSerializer):
@@ -51,3 +52,21 @@ async def test_a_write_to_a_peer_that_stopped_reading_gives_up_at_the_deadline()
     assert len(errors) == 1
     message, permanent = errors[0]
     assert "stopped reading" in message and permanent
+
+
+async def test_caller_audio_goes_downstream_from_the_receive_loop():
+    params = FastAPIWebsocketParams(audio_in_enabled=True, serializer=_BytesSerializer())
+    line_input = LineInputTransport(None, _StalledClient(), params)
+    pushed: list = []
+
+    async def push_frame(frame, direction=None):
+        pushed.append(frame)
+
+    line_input.push_frame = push_frame
+    frame = InputAudioRawFrame(audio=b"\x01\x00" * 480, sample_rate=8000, num_channels=1)
+    empty = InputAudioRawFrame(audio=b"", sample_rate=8000, num_channels=1)
+
+    await line_input.push_audio_frame(frame)
+    await line_input.push_audio_frame(empty)
+
+    assert pushed == [frame]  # before the call returned: no queue, no audio task

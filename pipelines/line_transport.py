@@ -1,6 +1,11 @@
-"""A phone line's WebSocket transport whose output side runs inline (Pipecat's direct mode).
+"""A phone line's WebSocket transport with fewer event-loop passes on both sides.
 
-Every bot audio chunk used to wait for four event-loop passes inside Pipecat's output
+Caller audio: Pipecat's input transport queues each frame for an audio task that waits on
+it with `wait_for` (a task per frame on Python 3.11) only to push it on; with no input
+filter that task adds two passes and nothing else, so frames go downstream from the
+socket's receive loop instead.
+
+Bot audio: every chunk used to wait for four event-loop passes inside Pipecat's output
 transport before it reached the line: the processor's input queue, its process queue, the
 media sender's audio queue, and the task `wait_for` starts around each write on Python 3.11.
 Each pass waits behind every other call's work, so under load those waits were most of the
@@ -14,13 +19,24 @@ deadline a stalled peer needs stays, as an `asyncio.timeout` on the write itself
 
 import asyncio
 
-from pipecat.frames.frames import OutputAudioRawFrame
+from pipecat.frames.frames import InputAudioRawFrame, OutputAudioRawFrame
 from pipecat.transports.websocket.fastapi import (
+    FastAPIWebsocketInputTransport,
     FastAPIWebsocketOutputTransport,
     FastAPIWebsocketParams,
     FastAPIWebsocketTransport,
 )
 from starlette.websockets import WebSocket
+
+
+class LineInputTransport(FastAPIWebsocketInputTransport):
+    """Pipecat's WebSocket input, pushing caller audio on from the receive loop."""
+
+    async def push_audio_frame(self, frame: InputAudioRawFrame) -> None:
+        if self._params.audio_in_filter is not None or not self._params.audio_in_passthrough:
+            await super().push_audio_frame(frame)  # Pipecat's audio task runs the filter
+        elif self._params.audio_in_enabled and not self._paused and frame.audio:
+            await self.push_frame(frame)
 
 
 class LineOutputTransport(FastAPIWebsocketOutputTransport):
@@ -47,13 +63,15 @@ class LineOutputTransport(FastAPIWebsocketOutputTransport):
 
 
 class LineTransport(FastAPIWebsocketTransport):
-    """`FastAPIWebsocketTransport` whose output is a :class:`LineOutputTransport`."""
+    """`FastAPIWebsocketTransport` with :class:`LineInputTransport` and
+    :class:`LineOutputTransport`."""
 
     def __init__(self, websocket: WebSocket, params: FastAPIWebsocketParams) -> None:
         write_timeout_s = params.audio_out_write_timeout_secs
         # Pipecat's own deadline would wrap every write in a task; ours replaces it.
         params.audio_out_write_timeout_secs = None
         super().__init__(websocket=websocket, params=params)
+        self._input = LineInputTransport(self, self._client, self._params, name=self._input_name)
         self._output = LineOutputTransport(
             self,
             self._client,
