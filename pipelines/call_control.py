@@ -125,8 +125,8 @@ class TwilioCallControl(TelephonyCallControl):
         twiml = twilio_dial_twiml(target)
         ElementTree.fromstring(twiml)  # never send TwiML we could not parse ourselves
         logger.info(f"twilio call {self._call_sid}: transferring with {twiml}")
-        auth = aiohttp.BasicAuth(self._account_sid, self._auth_token)
-        await self._request_transfer(url, auth=auth, data={"Twiml": twiml})
+        auth = aiohttp.encode_basic_auth(self._account_sid, self._auth_token)
+        await self._request_transfer(url, headers={"Authorization": auth}, data={"Twiml": twiml})
 
 
 class TelnyxCallControl(TelephonyCallControl):
