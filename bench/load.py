@@ -146,10 +146,14 @@ async def run_level(bot: Bot, calls: int) -> dict:
     metrics_before = await scrape(bot)
     done = asyncio.Event()
 
+    cpu_samples: list[tuple[float, float]] = []
+
     async def sample() -> None:
         nonlocal peak_rss
         while not done.is_set():
-            peak_rss = max(peak_rss, usage(bot.proc.pid).rss_mb)
+            now = usage(bot.proc.pid)
+            peak_rss = max(peak_rss, now.rss_mb)
+            cpu_samples.append((time.monotonic(), now.cpu_s))
             await asyncio.sleep(0.5)
 
     sampler = asyncio.create_task(sample())
@@ -185,6 +189,9 @@ async def run_level(bot: Bot, calls: int) -> dict:
         "wall_s": round(time.monotonic() - t0, 1),
         "harness_cpu_pct": round(harness_pct),
         "bot_cpu_pct": round(100 * cpu_s / (time.monotonic() - t0)),
+        # The level's average includes calls connecting and hanging up; while every call is
+        # live the core is busier: the busiest 2 s shows how close it came to saturating.
+        "bot_cpu_peak_2s_pct": busiest(cpu_samples, 2.0),
         "metrics_delta": delta,
         # The bot's own view (caller stopped → first bot audio, from /metrics): what the
         # bot adds, without the harness's own scheduling delays.
@@ -236,6 +243,18 @@ async def soak(bot: Bot, total: int, wave: int) -> dict:
         "rss_after_mb": round(final, 1),
         "rss_growth_pct": round(100 * (final - idle) / idle, 1),
     }
+
+
+def busiest(samples: list[tuple[float, float]], span_s: float) -> int | None:
+    """Highest CPU % over any `span_s` between (time, cumulative CPU-seconds) samples."""
+    best = None
+    for i, (t0, cpu0) in enumerate(samples):
+        for t1, cpu1 in samples[i + 1 :]:
+            if t1 - t0 >= span_s:
+                pct = 100 * (cpu1 - cpu0) / (t1 - t0)
+                best = pct if best is None else max(best, pct)
+                break
+    return None if best is None else round(best)
 
 
 def holds_level(row: dict, one_call_p50: float | None) -> bool:
