@@ -107,13 +107,12 @@ STAGGER_S = float(os.environ.get("BENCH_STAGGER_S", "0.02"))
 TURN_SPREAD_S = float(os.environ.get("BENCH_TURN_SPREAD_S", "3.0"))
 
 
-async def staggered(phone: PhoneCaller, index: int):
-    await asyncio.sleep(STAGGER_S * random.Random(index).random())
+async def staggered(phone: PhoneCaller, rng: random.Random):
+    await asyncio.sleep(STAGGER_S * rng.random())
     return await phone.run()
 
 
-def caller(url: str, index: int) -> PhoneCaller:
-    rng = random.Random(index)
+def caller(url: str, rng: random.Random) -> PhoneCaller:
     pauses = [TURN_SPREAD_S * rng.random() for _ in UTTERANCES]
     steps: list[Say | Silence] = []
     for clip, pause in zip(UTTERANCES, pauses, strict=True):
@@ -157,7 +156,9 @@ async def run_level(bot: Bot, calls: int) -> dict:
             await asyncio.sleep(0.5)
 
     sampler = asyncio.create_task(sample())
-    results = await asyncio.gather(*(staggered(caller(bot.ws_url, i), i) for i in range(calls)))
+    # One seeded draw sequence per caller: its turn pauses, then its start offset.
+    rngs = [random.Random(i) for i in range(calls)]
+    results = await asyncio.gather(*(staggered(caller(bot.ws_url, rng), rng) for rng in rngs))
     done.set()
     await sampler
     after = usage(bot.proc.pid)

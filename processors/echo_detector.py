@@ -84,8 +84,6 @@ class EchoDetector:
         self._max_lag = thresholds.max_delay_ms * RATE // 1000
         self._far_window = SlidingWindow(_XCORR_WINDOW + self._max_lag + _TAPS + FRAME)
         self._near_window = SlidingWindow(_XCORR_WINDOW)
-        self._far = self._far_window.view
-        self._near = self._near_window.view
         self._far_frame_power = np.zeros(self._max_lag // FRAME + 2)
         self._excess = 10 ** (thresholds.excess_db / 10)
         self._floor = db_to_power(thresholds.floor_dbfs)
@@ -99,6 +97,16 @@ class EchoDetector:
         # next to the loudest far frame that could be echoing; peak-hold, decaying 0.5 dB/frame.
         self._erl_bound = 1.0
         self._reset_filter()
+
+    @property
+    def _near(self) -> np.ndarray:
+        """The latest input, oldest first."""
+        return self._near_window.view
+
+    @property
+    def _far(self) -> np.ndarray:
+        """What the caller heard over the same time and the longest echo delay before it."""
+        return self._far_window.view
 
     @property
     def noise_floor(self) -> float:
@@ -208,8 +216,7 @@ class EchoDetector:
     def _push(self, near: np.ndarray, far: np.ndarray) -> None:
         self._near_window.push(near)
         self._far_window.push(far)
-        self._near, self._far = self._near_window.view, self._far_window.view
-        powers = _frame_powers(far.astype(np.float64, copy=False))
+        powers = _frame_powers(self._far[-far.size :])  # already float64 there
         size = self._far_frame_power.size
         if powers.size >= size:
             self._far_frame_power = powers[-size:].copy()

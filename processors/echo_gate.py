@@ -68,7 +68,8 @@ def _samples(audio: bytes, channels: int) -> np.ndarray:
     pcm = np.frombuffer(audio, dtype="<i2")
     if channels > 1:
         pcm = pcm[: pcm.size // channels * channels].reshape(-1, channels)[:, 0]
-    return pcm.astype(np.float32)
+    # float64: the detector's own precision, so it does not convert every frame again.
+    return pcm.astype(np.float64)
 
 
 class EchoReferenceTap(FrameProcessor):

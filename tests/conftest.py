@@ -23,9 +23,7 @@ async def make_emu():
 
 
 @pytest.fixture
-async def emulator():
-    """A Realtime emulator at real-time speed for end-to-end calls; in strict mode it checks
-    every event it sends against the openai types, and none may have failed."""
-    async with RealtimeEmulator(EmulatorConfig()) as emu:
-        yield emu
-        assert not [e for s in emu.sessions for e in s.conformance_errors]
+async def emulator(make_emu):
+    """A Realtime emulator with its default settings for end-to-end calls (conformance
+    checked as for every emulator here)."""
+    return await make_emu(stream_speed=EmulatorConfig().stream_speed)
