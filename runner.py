@@ -15,11 +15,11 @@ import sys
 
 from loguru import logger
 
-from bot.config_errors import ConfigError
+from bot.config.errors import ConfigError
+from bot.config.settings import Settings, load_settings
 from bot.event_loop import run_event_loop
-from bot.graceful import DrainingServer
-from bot.realtime_endpoint import realtime_endpoint
-from bot.room_cli import (
+from bot.realtime.endpoint import realtime_endpoint
+from bot.rooms.cli import (
     ROOM_TRANSPORTS,
     TOKEN_COMMAND,
     add_room_arguments,
@@ -27,16 +27,16 @@ from bot.room_cli import (
     run_room,
 )
 from bot.security.redaction import Redactor, install_redacting_logging
-from bot.settings import Settings, load_settings
-from bot.telephony_app import (
+from bot.telephony.app import (
     WorkerSpec,
     build_server,
     realtime_endpoint_in_thread,
     serve_workers,
     uvicorn_config,
 )
-from bot.telephony_server import TelephonyServer
-from pipelines.telephony_transport import TELEPHONY_PROVIDERS
+from bot.telephony.graceful import DrainingServer
+from bot.telephony.server import TelephonyServer
+from pipelines.transports.telephony import TELEPHONY_PROVIDERS
 
 DEFAULT_PORT = 8765
 
@@ -133,7 +133,7 @@ def _log_serving(args: argparse.Namespace, server: TelephonyServer) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["check"]:
-        from bot import doctor
+        from bot.realtime import doctor
 
         return doctor.main(argv[1:])
     if argv[:1] == [TOKEN_COMMAND]:

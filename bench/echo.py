@@ -1,6 +1,6 @@
 """Echo-gate quality benchmark over a labelled scenario set (see ``sim/echo``).
 
-Runs the gate's own state machine (``processors.echo_state.GateCore``, the code the pipeline
+Runs the gate's own state machine (``processors.echo.state.GateCore``, the code the pipeline
 runs) frame by frame over every scenario, for ``reference``, ``mute_while_speaking`` and no gate,
 and prints one JSON document with the metrics side by side. Per-frame cost is measured
 in-process around each 20 ms decision.
@@ -20,9 +20,9 @@ import time
 import numpy as np
 
 from bench.echo_metrics import GateRun, far_active_frames, score, summarise
-from processors.echo_config import ECHO_PRESETS, EchoMode, EchoThresholds
-from processors.echo_detector import FRAME
-from processors.echo_state import GateCore
+from bot.config.echo import ECHO_PRESETS, EchoMode, EchoThresholds
+from processors.echo.detector import FRAME
+from processors.echo.state import GateCore
 from sim.echo.scenarios import LATE_ECHO_COUNT, Scenario, build_scenarios, load_scenarios
 
 MODES: dict[str, EchoMode] = {

@@ -17,7 +17,7 @@ from pipecat.processors.aggregators.llm_response_universal import LLMContextAggr
 from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.transports.base_transport import BaseTransport
 
-from pipelines.caller_audio_stop import CallerAudioStop
+from pipelines.transports.caller_audio_stop import CallerAudioStop
 
 
 @dataclass

@@ -23,7 +23,7 @@ from pipecat.processors.frame_processor import FrameProcessor
 from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
-    from bot.profiles import Profile
+    from bot.config.profiles import Profile
     from processors.tools.base import ToolResult
 
 

@@ -24,14 +24,14 @@ from pipecat.processors.aggregators.dtmf_aggregator import DTMFAggregator
 from pipecat.processors.frame_processor import FrameDirection
 from pydantic import Field, field_validator
 
-from bot.profiles import check_template
+from bot.config.profiles import check_template
 from processors.base import ProcessorContext, ProcessorOptions, ProfileProcessor
 from processors.tools.base import ToolError
 from processors.tools.dispatch import validate_arguments
 from processors.tools.registry import discover_tools
 
 if TYPE_CHECKING:
-    from bot.profiles import Profile
+    from bot.config.profiles import Profile
 
 _KEYS_RE = re.compile(r"[0-9*#]{1,20}")
 MESSAGE_FIELDS = ("keys", "digits")

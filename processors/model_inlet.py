@@ -16,7 +16,7 @@ from typing import Literal
 from pipecat.frames.frames import Frame, LLMMessagesAppendFrame
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
-# Same convention as bot/call.py's GREETING_MARKER and sim/realtime/responses.py: the real
+# Same convention as bot/call/call.py's GREETING_MARKER and sim/realtime/responses.py: the real
 # model reads an instruction, the emulator voices the quoted text verbatim.
 SAY_EXACTLY = "Say exactly:"
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 import uvicorn
 from loguru import logger
 
-from bot.call import RealtimeEndpoint
-from bot.profiles import load_profile
-from bot.settings import Settings
-from bot.telephony_server import TelephonyConfig, TelephonyServer
+from bot.call.call import RealtimeEndpoint
+from bot.config.profiles import load_profile
+from bot.config.settings import Settings
+from bot.telephony.server import TelephonyConfig, TelephonyServer
 from sim.bot_process import free_port
 
 

@@ -6,9 +6,9 @@ import base64
 import pytest
 from pipecat.frames.frames import InputAudioRawFrame
 
-from bot.config_errors import ConfigError
-from bot.settings import Settings, load_settings
-from pipelines.inbound_audio_batch import InboundAudioBatch
+from bot.config.errors import ConfigError
+from bot.config.settings import Settings, load_settings
+from pipelines.transports.inbound_audio_batch import InboundAudioBatch
 from sim.phone import PhoneCaller, Say, Silence
 from sim.realtime import EmulatorConfig, RealtimeEmulator
 from tests.inprocess_server import serve_inprocess

@@ -4,7 +4,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from pipelines.call_control import (
+from pipelines.call_control.providers import (
     CallControlError,
     TelephonyCallControl,
     TelnyxCallControl,

@@ -6,10 +6,10 @@ import json
 
 import uvicorn
 
-from bot.call import RealtimeEndpoint
-from bot.profiles import load_profile
-from bot.settings import Settings
-from bot.telephony_server import TelephonyConfig, TelephonyServer
+from bot.call.call import RealtimeEndpoint
+from bot.config.profiles import load_profile
+from bot.config.settings import Settings
+from bot.telephony.server import TelephonyConfig, TelephonyServer
 from sim.bot_process import free_port
 from sim.phone import Hangup, PhoneCaller, Say
 from sim.realtime import EmulatorConfig, RealtimeEmulator

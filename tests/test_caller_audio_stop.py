@@ -9,7 +9,7 @@ from pipecat.frames.frames import (
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.tests.utils import run_test
 
-from pipelines.caller_audio_stop import CallerAudioStop
+from pipelines.transports.caller_audio_stop import CallerAudioStop
 
 
 def caller_audio() -> InputAudioRawFrame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bot.caller_info import CallerInfo
+from bot.config.caller_info import CallerInfo
 
 HOSTILE = [
     None,

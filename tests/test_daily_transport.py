@@ -2,10 +2,10 @@
 
 from pipecat.transports.daily.transport import DailyTransport
 
-from bot.call import RealtimeEndpoint
-from bot.daily_bot import build_daily_call
-from bot.profiles import load_profile
-from bot.settings import Settings
+from bot.call.call import RealtimeEndpoint
+from bot.config.profiles import load_profile
+from bot.config.settings import Settings
+from bot.rooms.daily_bot import build_daily_call
 
 
 def test_a_daily_call_is_built_at_24k_and_greets_on_the_first_participant(tmp_path):

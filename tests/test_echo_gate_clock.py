@@ -15,9 +15,9 @@ from pipecat.pipeline.pipeline import Pipeline
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.tests.utils import run_test
 
-from processors.echo_config import EchoGateConfig
-from processors.echo_gate import EchoGate, EchoReferenceTap
-from processors.echo_reference import EchoReference
+from bot.config.echo import EchoGateConfig
+from processors.echo.gate import EchoGate, EchoReferenceTap
+from processors.echo.reference import EchoReference
 from sim.echo.paths import EchoPathSpec
 from sim.phone.audio import load_wav_8k
 

@@ -10,9 +10,9 @@ echo through as a barge-in before the fix. Deterministic: frame by frame, no clo
 import numpy as np
 import pytest
 
-from processors.echo_config import ECHO_PRESETS
-from processors.echo_detector import FRAME, RATE
-from processors.echo_state import GateCore
+from bot.config.echo import ECHO_PRESETS
+from processors.echo.detector import FRAME, RATE
+from processors.echo.state import GateCore
 from sim.echo.late_echo import make_late_echo_scenario
 
 BALANCED = ECHO_PRESETS["balanced"]

@@ -4,7 +4,7 @@ A fake clock stands in for the wall clock, so nothing here waits in real time.""
 
 import numpy as np
 
-from processors.echo_reference import ANALYSIS_RATE, EchoReference
+from processors.echo.reference import ANALYSIS_RATE, EchoReference
 
 RATE, FRAME = ANALYSIS_RATE, 160
 

@@ -10,8 +10,8 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.stream_handshake import HandshakeRefused, read_handshake
-from pipelines.media_stream_guard import (
+from bot.telephony.handshake import HandshakeRefused, read_handshake
+from pipelines.transports.media_stream_guard import (
     KNOWN_EVENTS,
     MediaStreamProtocolError,
     check_media_message,

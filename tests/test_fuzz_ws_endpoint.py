@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-import bot.telephony_server
-from bot.settings import Settings
+import bot.telephony.server
+from bot.config.settings import Settings
 from sim.phone import PhoneCaller, Say, Silence
 from sim.realtime import EmulatorConfig, RealtimeEmulator
 from tests.fuzz_messages import OVERSIZE_LIMIT, connection_scripts
@@ -76,8 +76,8 @@ async def good_calls(url: str, results: list, stop: asyncio.Event) -> None:
 def rig(tmp_path_factory):
     records = tmp_path_factory.mktemp("fuzz") / "records"
     # A bad line must not hold its socket for the production 10 s before it is dropped.
-    original_timeout = bot.telephony_server.HANDSHAKE_TIMEOUT_S
-    bot.telephony_server.HANDSHAKE_TIMEOUT_S = 0.5
+    original_timeout = bot.telephony.server.HANDSHAKE_TIMEOUT_S
+    bot.telephony.server.HANDSHAKE_TIMEOUT_S = 0.5
     app_errors = _AppErrors()
     logging.getLogger("uvicorn.error").addHandler(app_errors)
     ready = threading.Event()
@@ -116,7 +116,7 @@ def rig(tmp_path_factory):
     rig.loop.call_soon_threadsafe(state["shutdown"].set)
     thread.join(60)
     logging.getLogger("uvicorn.error").removeHandler(app_errors)
-    bot.telephony_server.HANDSHAKE_TIMEOUT_S = original_timeout
+    bot.telephony.server.HANDSHAKE_TIMEOUT_S = original_timeout
 
 
 async def hostile_connection(url: str, call_sid: str | None, messages: list) -> Outcome:

@@ -7,8 +7,8 @@ import base64
 import pytest
 from pipecat.audio.resamplers.soxr_stream_resampler import SOXRStreamAudioResampler
 
-from bot.settings import Settings
-from pipelines.realtime_g711 import G711SessionMixin
+from bot.config.settings import Settings
+from pipelines.realtime.g711 import G711SessionMixin
 from sim.phone import PhoneCaller, Say, Silence
 from sim.realtime import EmulatorConfig, RealtimeEmulator
 from tests.inprocess_server import serve_inprocess

@@ -8,7 +8,7 @@ from pipecat.frames.frames import InputAudioRawFrame, OutputAudioRawFrame
 from pipecat.serializers.base_serializer import FrameSerializer
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams
 
-from pipelines.line_transport import LineInputTransport, LineOutputTransport
+from pipelines.transports.line import LineInputTransport, LineOutputTransport
 
 
 class _BytesSerializer(FrameSerializer):

@@ -10,8 +10,8 @@ import httpx
 from google.protobuf.json_format import MessageToJson
 from livekit import api
 
-from bot.livekit_dispatch import WEBHOOK_PATH, DispatchServer
-from bot.room_processes import RoomProcesses, bot_command
+from bot.rooms.livekit_dispatch import WEBHOOK_PATH, DispatchServer
+from bot.rooms.processes import RoomProcesses, bot_command
 
 KEY = "devkey"
 SECRET = "a-livekit-secret-that-is-32-bytes-long"

@@ -10,12 +10,12 @@ import numpy as np
 import pipecat.transports.livekit.transport as pipecat_livekit
 import pytest
 
-from bot.call import RealtimeEndpoint
-from bot.livekit_bot import EXIT_REFUSED, RoomOutcome, run_room_call
-from bot.livekit_room import RoomPolicy
-from bot.livekit_tokens import agent_credentials
-from bot.profiles import load_profile
-from bot.settings import Settings
+from bot.call.call import RealtimeEndpoint
+from bot.config.profiles import load_profile
+from bot.config.settings import Settings
+from bot.rooms.livekit_bot import EXIT_REFUSED, RoomOutcome, run_room_call
+from bot.rooms.livekit_room import RoomPolicy
+from bot.rooms.livekit_tokens import agent_credentials
 from sim.livekit import FakeLiveKit, RoomState
 from sim.realtime.audio import read_wav, resample
 
@@ -244,7 +244,7 @@ async def test_takeover_removes_the_bot_already_in_the_room(livekit, make_emu, t
 
 
 def test_the_room_pipeline_runs_at_the_realtime_rate():
-    from pipelines.livekit_transport import create_livekit_transport
+    from pipelines.transports.livekit import create_livekit_transport
 
     transport = create_livekit_transport("ws://h", "t", "r")
     params = transport._params

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.livekit_tokens import mint_participant_token
+from bot.rooms.livekit_tokens import mint_participant_token
 from sim.realtime.audio import read_wav, resample
 
 URL = os.environ.get("LIVEKIT_URL")

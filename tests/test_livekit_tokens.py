@@ -9,15 +9,15 @@ import jwt
 import pytest
 from livekit import api
 
-from bot.config_errors import ConfigError
-from bot.livekit_tokens import (
+from bot.config.errors import ConfigError
+from bot.config.settings import Settings
+from bot.rooms.livekit_tokens import (
     AGENT_TOKEN_TTL,
     BOT_ATTRIBUTE,
     agent_credentials,
     mint_participant_token,
     parse_ttl,
 )
-from bot.settings import Settings
 
 KEY = "devkey"
 SECRET = "a-livekit-secret-that-is-32-bytes-long"

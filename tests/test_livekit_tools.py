@@ -5,13 +5,13 @@ The room is the fake at the `livekit.rtc` boundary; livekit-api is a recording s
 import asyncio
 from types import SimpleNamespace
 
-from bot.call import RealtimeEndpoint
-from bot.livekit_bot import run_room_call
-from bot.livekit_room import RoomPolicy
-from bot.livekit_tokens import agent_credentials
-from bot.profiles import load_profile
-from pipelines.livekit_call_control import sip_transfer_target
-from processors.tools.toolkit import ToolKit
+from bot.call.call import RealtimeEndpoint
+from bot.call.tool_kit import ToolKit
+from bot.config.profiles import load_profile
+from bot.rooms.livekit_bot import run_room_call
+from bot.rooms.livekit_room import RoomPolicy
+from bot.rooms.livekit_tokens import agent_credentials
+from pipelines.call_control.livekit import sip_transfer_target
 from sim.realtime import ScriptedFunctionCall
 from tests.test_livekit_room import RATE, caller_pcm, livekit, settings_for, wait_until
 from tests.tools_helpers import write_profile

@@ -12,9 +12,9 @@ import weakref
 
 import pytest
 
-from bot.call import Call
-from bot.memory_reclaim import SETTLE_S, MemoryReclaimConfig, MemoryReclaimer
-from bot.settings import Settings
+from bot.call.call import Call
+from bot.config.settings import Settings
+from bot.telephony.memory_reclaim import SETTLE_S, MemoryReclaimConfig, MemoryReclaimer
 from sim.phone import PhoneCaller, Say, Silence
 from sim.realtime import EmulatorConfig, RealtimeEmulator
 from tests.inprocess_server import serve_inprocess

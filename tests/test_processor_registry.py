@@ -4,9 +4,9 @@ import textwrap
 
 import pytest
 
-from bot.config_errors import ConfigError
-from bot.profiles import parse_profile
-from pipelines.profile_processors import ProcessorKit
+from bot.call.processor_kit import ProcessorKit
+from bot.config.errors import ConfigError
+from bot.config.profiles import parse_profile
 from processors.dtmf import Dtmf
 from processors.no_input_watchdog import NoInputWatchdog
 from processors.registry import ENTRY_POINT_GROUP, ProcessorRegistry
@@ -69,7 +69,7 @@ def test_entry_points_are_found(tmp_path, monkeypatch):
         ([{"name": "no_such"}], "processors[0].name", "available: dtmf, no_input_watchdog"),
         ([{"name": "nosuchmodule:Thing"}], "processors[0].name", "cannot import module"),
         ([{"name": "tests.sample_processors:Nope"}], "processors[0].name", "no attribute 'Nope'"),
-        ([{"name": "bot.profiles:Profile"}], "processors[0].name", "not a ProfileProcessor"),
+        ([{"name": "bot.config.profiles:Profile"}], "processors[0].name", "not a ProfileProcessor"),
         (
             [{"name": "dtmf"}, {"name": "no_input_watchdog", "options": {"timeout_s": -1}}],
             "processors[1].options.timeout_s",

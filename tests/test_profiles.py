@@ -10,9 +10,9 @@ import pytest
 import yaml
 from loguru import logger
 
-from bot.caller_info import CallerInfo
-from bot.config_errors import ConfigError
-from bot.profiles import (
+from bot.config.caller_info import CallerInfo
+from bot.config.errors import ConfigError
+from bot.config.profiles import (
     DEFAULT_PROFILES_DIR,
     GA_VOICES,
     Profile,

@@ -7,9 +7,9 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.call import greeting_message
-from bot.caller_info import MAX_NAME_LEN, CallerInfo
-from bot.profiles import load_profile
+from bot.call.call import greeting_message
+from bot.config.caller_info import MAX_NAME_LEN, CallerInfo
+from bot.config.profiles import load_profile
 
 PROFILE = load_profile("default")
 ATTACKS = [
@@ -60,7 +60,7 @@ def test_any_caller_fields_leave_the_prompt_structure_unchanged(name, number, cu
 
 
 def test_tool_arguments_are_bounded_before_they_are_recorded():
-    from bot.caller_info import bounded_arguments
+    from bot.config.caller_info import bounded_arguments
 
     nested: dict = {"a": "x" * 5000, "list": list(range(100))}
     deep = nested

@@ -2,9 +2,9 @@
 
 import pytest
 
-from pipelines.realtime_audio_backlog import AudioBacklog
-from pipelines.realtime_conversation_log import UNTRANSCRIBED, ConversationLog
-from pipelines.realtime_errors import ErrorKind, classify_error, classify_http_status
+from pipelines.realtime.audio_backlog import AudioBacklog
+from pipelines.realtime.conversation_log import UNTRANSCRIBED, ConversationLog
+from pipelines.realtime.errors import ErrorKind, classify_error, classify_http_status
 
 
 @pytest.mark.parametrize(

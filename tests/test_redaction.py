@@ -6,9 +6,9 @@ import logging
 
 from loguru import logger
 
+from bot.config.settings import Settings
 from bot.security.redaction import MASK, Redactor, install_redacting_logging
 from bot.security.stream_tokens import StreamTokens
-from bot.settings import Settings
 
 KEY = "sk-proj-unitTestSecret123456"
 

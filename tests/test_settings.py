@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.config_errors import ConfigError
-from bot.settings import Settings, load_settings
+from bot.config.errors import ConfigError
+from bot.config.settings import Settings, load_settings
 
 SECRET = "sk-test-DO-NOT-LEAK-1234567890"
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from processors.sliding_window import SlidingWindow
+from processors.echo.sliding_window import SlidingWindow
 
 
 def test_the_window_is_always_the_newest_samples_oldest_first():

@@ -7,15 +7,15 @@ import sys
 import pytest
 from pydantic import BaseModel
 
-from bot.config_errors import ConfigError
-from bot.profiles import parse_profile
-from bot.settings import load_settings
+from bot.call.tool_kit import ToolKit
+from bot.config.errors import ConfigError
+from bot.config.profiles import parse_profile
+from bot.config.settings import load_settings
 from processors.tools.base import Tool, ToolArgs, ToolError
+from processors.tools.builtin.transfer_call import TransferCall
 from processors.tools.dispatch import UNPARSEABLE_ARGUMENTS_KEY, validate_arguments
 from processors.tools.farewell_guard import farewell_pattern
 from processors.tools.registry import discover_tools, flat_properties
-from processors.tools.toolkit import ToolKit
-from processors.tools.transfer_call import TransferCall
 from sim.bot_process import REPO, bot_env
 
 BASE = {"instructions": "Be brief.", "greeting": "Hello."}

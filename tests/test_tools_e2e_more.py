@@ -8,7 +8,7 @@ import pytest
 from aiohttp import web
 from aiosmtpd.controller import Controller
 
-from processors.tools.delivery import SIGNATURE_HEADER, verify_signature
+from bot.call.delivery import SIGNATURE_HEADER, verify_signature
 from sim.bot_process import free_port, run_bot
 from sim.phone import Say, Silence
 from sim.provider_api import FakeProviderApi

@@ -13,12 +13,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from twilio.request_validator import RequestValidator
 
-from bot.call import RealtimeEndpoint
-from bot.config_errors import ConfigError
-from bot.profiles import load_profile
+from bot.call.call import RealtimeEndpoint
+from bot.config.errors import ConfigError
+from bot.config.profiles import load_profile
+from bot.config.settings import Settings
 from bot.security.signatures import plivo_v3_signature
-from bot.settings import Settings
-from bot.telephony_server import TelephonyConfig, TelephonyServer
+from bot.telephony.server import TelephonyConfig, TelephonyServer
 
 TWILIO_TOKEN = "twilio-auth-token-for-tests-0001"
 PLIVO_TOKEN = "plivo-auth-token-for-tests-0001"

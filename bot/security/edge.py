@@ -8,11 +8,11 @@ so loudly at start-up. Every method returns None for "allowed", else the reason 
 from fastapi import Request, WebSocket
 from starlette.datastructures import URL, Headers
 
-from bot.config_errors import ConfigError
+from bot.config.errors import ConfigError
+from bot.config.settings import Settings
 from bot.security import signatures
 from bot.security.public_url import seen_url
 from bot.security.stream_tokens import StreamTokens
-from bot.settings import Settings
 
 # Where the stream token rides: a TwiML <Parameter> (Twilio drops query strings from stream
 # URLs) and, for the other providers, the stream URL's query.

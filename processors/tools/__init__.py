@@ -2,5 +2,5 @@
 
 One file per tool (a :class:`processors.tools.base.Tool` subclass); a profile's ``tools:``
 list picks them. See docs/tools.md. This package ``__init__`` stays import-free so that
-``bot.profiles`` can import :mod:`processors.tools.settings` without pulling in Pipecat.
+``bot.config.profiles`` can import :mod:`bot.config.tools` without pulling in Pipecat.
 """

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from processors.tools.settings import ToolSettings
+from bot.config.tools import ToolSettings
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
+    from bot.config.settings import Settings
     from processors.tools.call_actions import CallActions
 
 

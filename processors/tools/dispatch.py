@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from processors.tools.base import Tool, ToolContext, ToolError
 
 # The Realtime service puts unparseable argument text under this key (see
-# pipelines/realtime_tool_args.py) instead of dropping the call.
+# pipelines/realtime/tool_args.py) instead of dropping the call.
 UNPARSEABLE_ARGUMENTS_KEY = "__unparseable_arguments__"
 
 Handler = Callable[[FunctionCallParams], Awaitable[None]]

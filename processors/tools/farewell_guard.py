@@ -23,8 +23,8 @@ from pipecat.frames.frames import (
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
+from bot.config.tools import FarewellGuardSettings
 from processors.tools.call_actions import CallActions
-from processors.tools.settings import FarewellGuardSettings
 
 GUARDED_REASON = "guarded hang-up"
 

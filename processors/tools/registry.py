@@ -10,15 +10,15 @@ from typing import Any
 
 from pipecat.adapters.llm.schemas.function_schema import FunctionSchema
 
+from bot.config.tools import ToolSettings
 from processors.tools.base import Tool
-from processors.tools.settings import ToolSettings
 
 # Keys the Realtime API accepts inside one flat property; `title` is pydantic noise.
 _DROPPED_KEYS = ("title",)
 _NESTING_KEYS = ("$ref", "$defs", "anyOf", "allOf", "oneOf", "properties", "items")
 
 
-def discover_tools(package: str = "processors.tools") -> dict[str, type[Tool]]:
+def discover_tools(package: str = "processors.tools.builtin") -> dict[str, type[Tool]]:
     """Every :class:`Tool` subclass defined in a module of ``package``, by name.
 
     Built fresh on each call: the registry is a value, not a process-wide singleton.

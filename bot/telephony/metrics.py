@@ -1,0 +1,111 @@
+"""Prometheus metrics for the telephony server (`GET /metrics`).
+
+No label carries anything per call (no call id, no number): the series count stays fixed
+however many calls pass. With several worker processes, set PROMETHEUS_MULTIPROC_DIR (the
+runner does it for `--workers N`): each process writes its values there and a scrape of any
+worker sums them all (prometheus-client's multiprocess mode).
+"""
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from bot.call.record import CallRecord
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+# Caller-perceived turn latency lives between ~0.1 s (fine) and a few seconds (broken).
+TURN_LATENCY_BUCKETS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
+
+# How a call ended, as a small fixed set: end reasons carry details (limits, error text).
+END_REASON_CLASSES = (
+    ("caller hung up", "caller_hung_up"),
+    ("protocol error", "protocol_error"),
+    ("realtime error", "realtime_error"),
+    ("internal error", "internal_error"),
+    ("max call duration", "limit"),
+    ("idle timeout", "limit"),
+    ("server", "server_shutdown"),
+    ("pipeline finished", "bot_ended"),
+)
+
+
+def end_reason_class(reason: str) -> str:
+    reason = reason.lower()
+    for prefix, label in END_REASON_CLASSES:
+        if reason.startswith(prefix):
+            return label
+    return "other"
+
+
+class BotMetrics:
+    """The server's metrics, in their own registry (several servers can live in one test)."""
+
+    def __init__(self) -> None:
+        self.multiprocess = bool(os.environ.get(MULTIPROC_ENV))
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.active_calls = Gauge(
+            "voicebot_active_calls",
+            "Calls in progress",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
+        self.calls = Counter("voicebot_calls", "Calls started", registry=r)
+        self.calls_ended = Counter(
+            "voicebot_calls_ended", "Calls ended, by class of reason", ["reason"], registry=r
+        )
+        self.calls_refused = Counter(
+            "voicebot_calls_refused", "Media streams refused at the door", ["reason"], registry=r
+        )
+        self.turn_latency = Histogram(
+            "voicebot_turn_latency_seconds",
+            "Caller stopped speaking → first bot audio",
+            buckets=TURN_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.reconnects = Counter(
+            "voicebot_realtime_reconnects", "Realtime sessions re-opened mid-call", registry=r
+        )
+        self.echo_gate_openings = Counter(
+            "voicebot_echo_gate_openings", "Echo gate opened for the caller", registry=r
+        )
+        self.tool_calls = Counter("voicebot_tool_calls", "Tool calls by the model", registry=r)
+        self.errors = Counter("voicebot_call_errors", "Errors recorded in calls", registry=r)
+
+    def call_started(self) -> None:
+        self.calls.inc()
+        self.active_calls.inc()
+
+    def call_refused(self, reason: str) -> None:
+        self.calls_refused.labels(reason=reason).inc()
+
+    def turn(self, seconds: float) -> None:
+        self.turn_latency.observe(seconds)
+
+    def call_ended(self, record: CallRecord | None, echo_gate_openings: int = 0) -> None:
+        self.active_calls.dec()
+        if record is None:
+            self.calls_ended.labels(reason="internal_error").inc()
+            return
+        self.calls_ended.labels(reason=end_reason_class(record.end_reason)).inc()
+        self.reconnects.inc(len(record.realtime.reconnects))
+        self.echo_gate_openings.inc(echo_gate_openings)
+        self.tool_calls.inc(len(record.tool_calls))
+        self.errors.inc(len(record.errors))
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The text a Prometheus scrape gets: this process's, or all workers' summed."""
+        registry = self.registry
+        if self.multiprocess:
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST

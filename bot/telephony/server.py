@@ -1,0 +1,266 @@
+"""The telephony HTTP server: provider webhook, media-stream WebSocket, health.
+
+One process serves many calls; each call is its own asyncio task and its own pipeline,
+so a broken line ends only its own call.
+"""
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request, WebSocket
+from fastapi.responses import JSONResponse, Response
+from loguru import logger
+from starlette.websockets import WebSocketState
+
+from bot.call.call import Call, CallSpec, RealtimeEndpoint
+from bot.call.pricing import PriceTable
+from bot.call.processor_kit import ProcessorKit
+from bot.call.tool_kit import ToolKit
+from bot.config.caller_info import CallerInfo
+from bot.config.profiles import Profile
+from bot.config.settings import Settings
+from bot.security.edge import TOKEN_FIELD, EdgeSecurity
+from bot.security.public_url import public_base
+from bot.security.redaction import Redactor
+from bot.telephony.handshake import HandshakeRefused, read_handshake, stream_token_of
+from bot.telephony.limits import CallLimits, CallSlots, enforce_call_limits
+from bot.telephony.memory_reclaim import MemoryReclaimConfig, MemoryReclaimer
+from bot.telephony.metrics import BotMetrics
+from bot.telephony.webhook_answers import plivo_xml, stream_url, telnyx_texml, twilio_twiml
+from pipelines.call_control.providers import telephony_call_control
+from pipelines.transports.telephony import create_telephony_transport
+
+# A line that opens /ws and says nothing must not hold a slot for long.
+HANDSHAKE_TIMEOUT_S = 10.0
+
+# WebSocket close codes (RFC 6455): 1008 policy violation, 1013 try again later.
+CLOSE_POLICY = 1008
+CLOSE_TRY_LATER = 1013
+
+
+@dataclass
+class TelephonyConfig:
+    provider: str
+    profile: Profile
+    settings: Settings
+    realtime: RealtimeEndpoint
+    prices: PriceTable | None = None
+    toolkit: ToolKit | None = None
+    processors: ProcessorKit | None = None
+
+
+class TelephonyServer:
+    def __init__(self, config: TelephonyConfig):
+        self.config = config
+        self.active_calls: dict[str, Call] = {}
+        self.accepting = True
+        self.metrics = BotMetrics()
+        self._no_calls = asyncio.Event()
+        self._no_calls.set()
+        self.security = EdgeSecurity(config.provider, config.settings)
+        self.limits = CallLimits.from_settings(config.settings)
+        self._slots = CallSlots(self.limits.max_concurrent_calls)
+        self._redactor = Redactor(config.settings.secret_values())
+        self.memory = MemoryReclaimer(
+            MemoryReclaimConfig(interval_s=config.settings.memory_reclaim_interval_s)
+        )
+        if warning := self.security.dev_mode_warning():
+            logger.warning(f"\n{'!' * 72}\n  {warning}\n{'!' * 72}")
+        self.app = self._build_app()
+
+    def _build_app(self) -> FastAPI:
+        app = FastAPI(title="realtime voice bot", docs_url=None, redoc_url=None)
+        app.add_api_route("/health", self._health, methods=["GET"])
+        app.add_api_route("/ready", self._ready, methods=["GET"])
+        app.add_api_route("/metrics", self._metrics, methods=["GET"])
+        app.add_api_route("/", self._webhook, methods=["POST"])
+        app.add_api_websocket_route("/ws", self._media_stream)
+        # Found by bot.telephony.graceful.DrainingServer in each worker process on SIGTERM.
+        app.state.drain = self.drain
+        return app
+
+    async def _health(self) -> JSONResponse:
+        """Liveness: 200 while the process serves, draining included (its calls are live)."""
+        body = {
+            "status": "ok" if self.accepting else "draining",
+            "provider": self.config.provider,
+            "active_calls": len(self.active_calls),
+            "realtime": "emulator" if self.config.realtime.emulated else "openai",
+        }
+        return JSONResponse(body)
+
+    async def _ready(self) -> JSONResponse:
+        """Readiness: 503 once draining, so a load balancer sends new calls elsewhere."""
+        body = {"ready": self.accepting, "active_calls": len(self.active_calls)}
+        return JSONResponse(body, status_code=200 if self.accepting else 503)
+
+    async def _metrics(self) -> Response:
+        content, media_type = self.metrics.exposition()
+        return Response(content=content, media_type=media_type)
+
+    async def drain(self) -> None:
+        """Stop taking calls and let live ones finish, up to DRAIN_TIMEOUT_S; then end the
+        rest (each still writes its record)."""
+        self.accepting = False
+        timeout = self.config.settings.drain_timeout_s
+        logger.warning(
+            f"draining: readiness fails, new calls refused, waiting up to {timeout:g}s "
+            f"for {len(self.active_calls)} live calls"
+        )
+        try:
+            await asyncio.wait_for(self._no_calls.wait(), timeout)
+        except TimeoutError:
+            logger.warning(f"drain deadline: ending {len(self.active_calls)} calls")
+            for call in list(self.active_calls.values()):
+                await call.end("server draining: deadline reached", cancel=True)
+            await self._no_calls.wait()
+        logger.info("drained: no live calls, exiting")
+
+    async def _webhook(self, request: Request) -> Response:
+        provider = self.config.provider
+        if refusal := await self.security.check_webhook(request):
+            logger.warning(f"webhook refused (403): {refusal}")
+            return Response(status_code=403, content="forbidden")
+        form = await request.form() if "form" in request.headers.get("content-type", "") else {}
+        caller = CallerInfo.from_untrusted(
+            number=form.get("From"), name=form.get("CallerName"), called_number=form.get("To")
+        )
+        settings = self.config.settings
+        base = public_base(
+            request.url,
+            request.headers,
+            public_url=settings.public_url,
+            trusted_proxy=settings.trusted_proxy,
+            websocket=True,
+        )
+        call_id = form.get("CallSid") or form.get("CallUUID") or ""
+        token = self.security.mint(call_id if isinstance(call_id, str) else "")
+        token_param = {TOKEN_FIELD: token} if token else {}
+        if provider == "twilio":
+            params = {
+                "from_number": caller.number,
+                "to_number": caller.called_number,
+                "caller_name": caller.name,
+                **token_param,
+            }
+            xml = twilio_twiml(stream_url(base), params)
+        elif provider == "telnyx":
+            xml = telnyx_texml(stream_url(base, token_param))
+        elif provider == "plivo":
+            # Plivo's stream `start` carries no caller details, so they ride on the URL.
+            query = {"from_number": caller.number, "to_number": caller.called_number}
+            query = {k: v for k, v in query.items() if v} | token_param
+            xml = plivo_xml(stream_url(base, query))
+        else:
+            return JSONResponse(
+                {
+                    "error": "Exotel does not use an XML webhook",
+                    "websocket_url": stream_url(base),
+                    "note": "Set this URL in your Exotel Voicebot applet.",
+                }
+            )
+        return Response(content=xml, media_type="application/xml")
+
+    async def _media_stream(self, websocket: WebSocket) -> None:
+        await websocket.accept()
+        if not self.accepting:
+            self.metrics.call_refused("draining")
+            logger.warning("refusing a media stream (1013): server draining")
+            await websocket.close(code=CLOSE_TRY_LATER, reason="server draining")
+            return
+        if refusal := self.security.check_upgrade(websocket):
+            await self._refuse(websocket, CLOSE_POLICY, refusal)
+            return
+        with self._slots.claim() as claimed:
+            if not claimed:
+                busy = f"busy: {self._slots.capacity} calls in progress (MAX_CONCURRENT_CALLS)"
+                self.metrics.call_refused("busy")
+                await self._refuse(websocket, CLOSE_TRY_LATER, busy)
+                return
+            try:
+                call_data = await read_handshake(
+                    websocket,
+                    self.config.provider,
+                    HANDSHAKE_TIMEOUT_S,
+                    self.config.settings.max_message_bytes,
+                )
+            except HandshakeRefused as e:
+                await self._refuse(websocket, CLOSE_POLICY, str(e))
+                return
+            token = stream_token_of(call_data, dict(websocket.query_params))
+            if refusal := self.security.check_stream(call_data["call_id"], token):
+                await self._refuse(websocket, CLOSE_POLICY, refusal)
+                return
+            await self._run_call(websocket, call_data)
+        self.memory.call_ended(live_calls=lambda: len(self.active_calls))
+
+    async def _refuse(self, websocket: WebSocket, code: int, reason: str) -> None:
+        logger.warning(f"refusing a media stream ({code}): {reason}")
+        await self._close(websocket, code, reason)
+
+    async def _run_call(self, websocket: WebSocket, call_data) -> None:
+        config = self.config
+        body = call_data.get("body") or {}
+        query = websocket.query_params
+        caller = CallerInfo.from_untrusted(
+            number=call_data.from_number or body.get("from_number") or query.get("from_number"),
+            name=body.get("caller_name"),
+            called_number=call_data.to_number or body.get("to_number") or query.get("to_number"),
+            custom={k: v for k, v in body.items() if isinstance(v, str) and k != TOKEN_FIELD},
+        )
+        call_id = str(call_data.get("call_id") or uuid.uuid4().hex)
+        transport, guard = create_telephony_transport(
+            websocket, config.provider, call_data, config.settings
+        )
+        spec = CallSpec(
+            call_id=call_id,
+            transport_name=config.provider,
+            caller=caller,
+            profile=config.profile,
+            company_name=config.settings.company_name,
+            realtime=config.realtime,
+            records_dir=config.settings.records_dir,
+            prices=config.prices,
+            toolkit=config.toolkit,
+            resilience=config.settings.realtime_resilience(),
+            processors=config.processors,
+            redact=self._redactor.redact_data,
+            on_turn_latency=self.metrics.turn,
+        )
+        control = telephony_call_control(config.provider, call_data, config.settings, guard)
+        call = Call(spec, transport, line_guard=guard, call_control=control)
+        self.active_calls[call_id] = call
+        self._no_calls.clear()
+        self.metrics.call_started()
+        record = None
+
+        async def end_call(reason: str) -> None:
+            await call.end(reason, cancel=True)
+
+        def quiet_since() -> float | None:
+            return guard.last_media_at or call.started_at
+
+        watchdog = asyncio.create_task(
+            enforce_call_limits(end_call, quiet_since, self.limits),
+            name=f"limits-{call_id}",
+        )
+        try:
+            record = await call.run()
+        finally:
+            watchdog.cancel()
+            self.active_calls.pop(call_id, None)
+            if not self.active_calls:
+                self._no_calls.set()
+            openings = call.echo_gate.counters.openings if call.echo_gate else 0
+            self.metrics.call_ended(record, openings)
+            await self._close(websocket, 1000, "call ended")
+
+    @staticmethod
+    async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+        if websocket.application_state == WebSocketState.DISCONNECTED:
+            return
+        try:
+            await websocket.close(code=code, reason=reason[:120])
+        except Exception:
+            pass  # the peer is gone already; nothing left to tell it

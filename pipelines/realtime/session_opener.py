@@ -1,0 +1,110 @@
+"""Open one Realtime session up to the point where it can take a conversation:
+connect → ``session.created`` → our ``session.update`` → ``session.updated``.
+
+Used for the first connection, every reconnect and every rollover, so each of them has the
+same timeouts and the same failure classification.
+"""
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as websocket_connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from bot.config.realtime import RealtimeTimeouts
+from pipelines.realtime.errors import (
+    ErrorKind,
+    RealtimeFailure,
+    Verdict,
+    classify_error,
+    classify_http_status,
+)
+
+
+@dataclass
+class ReadySession:
+    ws: ClientConnection
+    session_id: str
+    expires_at: float | None  # epoch seconds, from session.created
+    updated_event: str  # the raw session.updated message, for Pipecat's handler
+
+
+def _transient(cause: str) -> RealtimeFailure:
+    return RealtimeFailure(Verdict(ErrorKind.TRANSIENT, cause))
+
+
+async def _next_event(ws: ClientConnection, wanted: str, within: float, step: str) -> dict:
+    deadline = time.monotonic() + within
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        try:
+            raw = await asyncio.wait_for(ws.recv(), remaining)
+        except ConnectionClosed as e:
+            code = e.rcvd.code if e.rcvd else 1006
+            raise _transient(f"connection closed while waiting for {step} (code {code})") from None
+        event = json.loads(raw)
+        if event.get("type") == "error":
+            err = event.get("error") or {}
+            raise RealtimeFailure(
+                classify_error(err.get("code"), err.get("type"), err.get("message", ""))
+            )
+        if event.get("type") == wanted:
+            event["_raw"] = raw
+            return event
+
+
+async def open_session(
+    url: str,
+    headers: dict[str, str],
+    session_update: dict,
+    timeouts: RealtimeTimeouts,
+    on_timeout: Callable[[str], None],
+) -> ReadySession:
+    """Raises RealtimeFailure (``.fatal`` says whether retrying can help)."""
+    try:
+        ws = await asyncio.wait_for(
+            # No permessage-deflate: base64 audio barely compresses, and deflating every
+            # 20 ms frame was a top per-frame cost in the load profile (BENCHMARKS.md).
+            websocket_connect(url, additional_headers=headers, compression=None),
+            timeouts.connect_s,
+        )
+    except TimeoutError:
+        on_timeout("connect")
+        raise _transient(f"connect timed out after {timeouts.connect_s:g}s") from None
+    except InvalidStatus as e:
+        raise RealtimeFailure(classify_http_status(e.response.status_code)) from None
+    except (OSError, InvalidHandshake) as e:
+        raise _transient(f"connect failed: {type(e).__name__}: {e}") from None
+    try:
+        try:
+            created = await _next_event(
+                ws, "session.created", timeouts.connect_s, "session.created"
+            )
+        except TimeoutError:
+            on_timeout("connect")
+            raise _transient(f"no session.created within {timeouts.connect_s:g}s") from None
+        await ws.send(json.dumps(session_update))
+        try:
+            updated = await _next_event(
+                ws, "session.updated", timeouts.session_updated_s, "session.updated"
+            )
+        except TimeoutError:
+            on_timeout("session_updated")
+            raise _transient(f"no session.updated within {timeouts.session_updated_s:g}s") from None
+    except BaseException:
+        await ws.close()
+        raise
+    session = created.get("session") or {}
+    expires = session.get("expires_at")
+    return ReadySession(
+        ws=ws,
+        session_id=str(session.get("id", "")),
+        expires_at=float(expires) if expires else None,
+        updated_event=updated["_raw"],
+    )

@@ -1,0 +1,113 @@
+"""Strict checks on provider media-stream messages before Pipecat's serializers see them.
+
+Pipecat's telephony serializers are lenient: a non-JSON message is logged and skipped,
+an unknown event is ignored, and a bad base64 payload raises deep inside the receive loop.
+A phone line that sends garbage is broken (or hostile); we end *that* call with a
+one-line reason instead of limping on, and never let it touch another call.
+"""
+
+import base64
+import binascii
+import json
+import time
+from typing import Any
+
+from pipecat.frames.frames import Frame, InputAudioRawFrame
+from pipecat.processors.frame_processor import FrameProcessorSetup
+from pipecat.serializers.base_serializer import FrameSerializer
+
+from pipelines.transports.inbound_audio_batch import InboundAudioBatch
+
+# Inbound events each provider documents. Anything else on an established stream is a
+# protocol violation.
+KNOWN_EVENTS: dict[str, frozenset[str]] = {
+    "twilio": frozenset({"connected", "start", "media", "dtmf", "mark", "stop"}),
+    "telnyx": frozenset({"connected", "start", "media", "dtmf", "mark", "stop", "error"}),
+    "plivo": frozenset({"start", "media", "dtmf", "playedStream", "clearedAudio", "stop"}),
+    "exotel": frozenset({"connected", "start", "media", "dtmf", "mark", "clear", "stop"}),
+}
+
+MAX_MESSAGE_BYTES = 64 * 1024
+
+
+class MediaStreamProtocolError(Exception):
+    """The line sent something that is not its provider's media-stream protocol."""
+
+
+def check_media_message(
+    provider: str, data: str | bytes, max_bytes: int = MAX_MESSAGE_BYTES
+) -> dict[str, Any]:
+    """Parse and validate one inbound message, raising MediaStreamProtocolError with the reason."""
+    # Characters first: a huge string is refused without encoding it.
+    size = len(data) if isinstance(data, bytes) or len(data) > max_bytes else len(data.encode())
+    if size > max_bytes:
+        raise MediaStreamProtocolError(f"message of {size} bytes exceeds {max_bytes}")
+    try:
+        message = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise MediaStreamProtocolError(f"non-JSON message ({getattr(e, 'msg', e)})") from None
+    if not isinstance(message, dict):
+        raise MediaStreamProtocolError(f"message is a JSON {type(message).__name__}, not an object")
+    event = message.get("event")
+    # isinstance first: a list or object as "event" would make the set lookup itself raise.
+    if not isinstance(event, str) or event not in KNOWN_EVENTS[provider]:
+        raise MediaStreamProtocolError(f"unknown {provider} event {str(event)[:40]!r}")
+    if event == "media":
+        media = message.get("media")
+        payload = media.get("payload") if isinstance(media, dict) else None
+        if not isinstance(payload, str):
+            raise MediaStreamProtocolError("media event without a string media.payload")
+        try:
+            base64.b64decode(payload, validate=True)
+        except (binascii.Error, ValueError):
+            raise MediaStreamProtocolError("media payload is not valid base64") from None
+    return message
+
+
+class GuardedSerializer(FrameSerializer):
+    """Wraps a provider serializer: validates every inbound message, delegates the rest, and
+    hands caller audio on in batches when given one.
+
+    Raising from `deserialize` ends the transport's receive loop, which reports the line
+    as disconnected; the call's disconnect handler then ends only this call and records
+    `reason` as the cause.
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        inner: FrameSerializer,
+        max_bytes: int = MAX_MESSAGE_BYTES,
+        batch: InboundAudioBatch | None = None,
+    ):
+        super().__init__()
+        self._batch = batch
+        self._provider = provider
+        self._inner = inner
+        self._max_bytes = max_bytes
+        self.violation: str | None = None
+        # time.monotonic() of the last inbound media message; the idle-timeout watchdog reads it.
+        self.last_media_at: float | None = None
+
+    @property
+    def inner(self) -> FrameSerializer:
+        return self._inner
+
+    async def setup(self, setup: FrameProcessorSetup):
+        await self._inner.setup(setup)
+
+    async def serialize(self, frame: Frame) -> str | bytes | None:
+        return await self._inner.serialize(frame)
+
+    async def deserialize(self, data: str | bytes) -> Frame | None:
+        try:
+            message = check_media_message(self._provider, data, self._max_bytes)
+        except MediaStreamProtocolError as e:
+            self.violation = str(e)
+            raise
+        if message["event"] == "media":
+            self.last_media_at = time.monotonic()
+        frame = await self._inner.deserialize(data)
+        if self._batch is not None and isinstance(frame, InputAudioRawFrame):
+            return self._batch.add(frame)
+        return frame

@@ -1,0 +1,335 @@
+"""Per-20 ms decision: is the input the bot's own echo, or the caller talking?
+
+Three estimates, all from the bot's audio as the caller heard it (the *far* signal):
+
+- **Delay** (cross-correlation, FFT, PHAT-weighted): how long the far audio takes to come back
+  on the input. Searched up to ``max_delay_ms`` every 100 ms while only echo is present.
+- **Echo path** (block least squares on a short filter around that delay): predicts the echo
+  sample by sample, so subtracting it leaves the caller's voice and the noise (the *residual*).
+  It also measures the echo return loss (ERL) and how much echo the prediction misses (*leak*).
+- **Double talk**: the residual is caller speech when it beats ``leak x predicted echo + noise
+  floor`` by ``excess_db``. Adaptation freezes meanwhile, so the caller's voice never trains the
+  echo model. Until a delay is found the detector is conservative: the input must beat the
+  loudest far frame that could be echoing (at an ERL bound learned from the input, or the
+  last ERL measured), and must not match the far audio (echo that shows up late); once a
+  delay is found, 0 dB until the filter has measured the ERL.
+
+Pure numpy on float samples (int16 scale) at 8 kHz; one instance per call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
+
+from bot.config.echo import EchoThresholds
+from processors.echo.sliding_window import SlidingWindow
+
+RATE = 8000
+FRAME = 160  # 20 ms
+_TAPS = 48  # 6 ms of echo path around the delay: telephone band-pass and a short room
+_PRE_TAPS = 8  # the filter starts this many samples before the correlation peak
+_XCORR_WINDOW = 2048  # 256 ms of input correlated against the far history
+_EYE = np.eye(_TAPS)
+_XCORR_EVERY = 5  # frames between delay searches (100 ms)
+_FORGET = 0.97  # per-frame memory of the echo-path statistics (~0.7 s)
+_MIN_ADAPT_FRAMES = 4  # filter frames accumulated before its prediction is trusted
+_ACCEPT_CORR = 0.5  # normalised correlation that makes a first delay estimate believable
+_CONFIRM_CORR = 0.25  # weaker estimates count when two in a row agree
+_FULL_SCALE_POWER = 32768.0**2
+_GUARD_FRAMES = 2  # +-40 ms of playback-timing slip covered by the guard
+_GUARD_GAIN = 10 ** (-12 / 10)
+_BOUND_DECAY = 10 ** (-0.5 / 10)
+_SHIFT_WINDOW = 480  # 60 ms of input checked against shifted far audio
+_SHIFT_REACH = 480  # +-60 ms around the delay
+_SHIFT_CORR = 0.8  # caller speech at the echo's level gives ~0.7, a shifted echo ~0.9+
+_ONSET_WINDOW = 2 * FRAME  # newest input checked when echo shows up before any delay is known
+
+
+def db_to_power(dbfs: float) -> float:
+    return _FULL_SCALE_POWER * 10 ** (dbfs / 10)
+
+
+def _power(samples: np.ndarray) -> float:
+    """Mean square. A dot product: np.mean's machinery cost more than the sum on 160 samples,
+    and the detector takes several per 20 ms frame of every call."""
+    return float(samples @ samples) / samples.size
+
+
+def _frame_powers(samples: np.ndarray) -> np.ndarray:
+    frames = samples.reshape(-1, FRAME)
+    return np.einsum("ij,ij->i", frames, frames) / FRAME
+
+
+def power_db(power: float) -> float:
+    return 10 * np.log10(max(power, 1e-9) / _FULL_SCALE_POWER)
+
+
+@dataclass
+class FrameVerdict:
+    """What one frame looked like; ``speech`` is the only field the gate acts on."""
+
+    speech: bool
+    residual_db: float
+    echo_db: float
+    delay_ms: float | None
+    erl_db: float | None
+
+
+class EchoDetector:
+    def __init__(self, thresholds: EchoThresholds) -> None:
+        self.t = thresholds
+        self._max_lag = thresholds.max_delay_ms * RATE // 1000
+        self._far_window = SlidingWindow(_XCORR_WINDOW + self._max_lag + _TAPS + FRAME)
+        self._near_window = SlidingWindow(_XCORR_WINDOW)
+        self._far_frame_power = np.zeros(self._max_lag // FRAME + 2)
+        self._excess = 10 ** (thresholds.excess_db / 10)
+        self._floor = db_to_power(thresholds.floor_dbfs)
+        self._noise = self._floor
+        self._frames = 0
+        self.delay: int | None = None
+        self._candidate: int | None = None
+        self._erl = 1.0  # echo power / far power; 0 dB until measured
+        self._erl_measured = False
+        # Without a delay (no echo found yet, or none at all): how loud the input has been
+        # next to the loudest far frame that could be echoing; peak-hold, decaying 0.5 dB/frame.
+        self._erl_bound = 1.0
+        self._reset_filter()
+
+    @property
+    def _near(self) -> np.ndarray:
+        """The latest input, oldest first."""
+        return self._near_window.view
+
+    @property
+    def _far(self) -> np.ndarray:
+        """What the caller heard over the same time and the longest echo delay before it."""
+        return self._far_window.view
+
+    @property
+    def noise_floor(self) -> float:
+        """Tracked power of the input's background (int16 scale, squared)."""
+        return self._noise
+
+    def new_bot_turn(self) -> None:
+        """The bot starts talking again after a silence. Playback timing may have moved (the
+        phone's playout restarts on its own frame clock), so the echo model must prove itself
+        again; the delay and ERL are kept as the starting point."""
+        self._reset_filter()
+
+    def _reset_filter(self) -> None:
+        self._r = np.zeros((_TAPS, _TAPS))
+        self._p = np.zeros(_TAPS)
+        self._w = np.zeros(_TAPS)
+        self._adapted = 0
+        self._leak = 1.0
+
+    # ------------------------------------------------------------------ per frame
+    def frame(self, near: np.ndarray, far: np.ndarray, *, adapt: bool = True) -> FrameVerdict:
+        """Judge one 20 ms input frame; ``far`` is what the caller heard during it.
+
+        ``adapt=False`` (the gate is open: the caller is talking) freezes every estimate.
+        """
+        near = near.astype(np.float64, copy=False)
+        self._push(near, far)
+        self._frames += 1
+        if adapt and self._frames % _XCORR_EVERY == 0:
+            self._update_delay()
+        if self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES:
+            x = self._regressors()
+            echo = x @ self._w
+            residual_power = _power(near - echo)
+            echo_power = _power(echo)
+            expected = self._noise + max(self._leak * echo_power, self._timing_guard())
+        else:
+            x = self._regressors() if self.delay is not None else None
+            residual_power = _power(near)
+            echo_power = self._untrusted_erl() * float(self._far_frame_power.max())
+            expected = self._noise + echo_power
+        speech = residual_power > self._excess * expected and residual_power > self._floor
+        if speech and adapt and self.delay is not None and self._shifted_echo():
+            speech = False  # the echo moved (playback timing slipped): re-find the delay
+            self._frames = _XCORR_EVERY - 1
+        elif speech and adapt and self.delay is None and self._echo_found_now():
+            speech = False  # echo where the bound expected none: judged at 0 dB from now on
+        self._track_noise(residual_power, echo_power)
+        if adapt and not speech:
+            self._learn(near, x, residual_power, echo_power)
+            self._track_erl_bound(residual_power)
+        return FrameVerdict(
+            speech=speech,
+            residual_db=power_db(residual_power),
+            echo_db=power_db(echo_power),
+            delay_ms=None if self.delay is None else self.delay * 1000 / RATE,
+            erl_db=-10 * np.log10(self._erl) if self._erl_measured else None,
+        )
+
+    def idle_frames(self, near: np.ndarray, far: np.ndarray) -> None:
+        """Whole frames while no bot audio can be echoing: keeps the history and the noise
+        floor as :meth:`frame` would (nothing to predict, so the residual is the input), and
+        skips the echo path and the verdicts. Most of a call goes this way."""
+        near = near.astype(np.float64, copy=False)
+        self._push(near, far)
+        powers = _frame_powers(near)
+        self._frames += powers.size
+        echo_power = self._untrusted_erl() * float(self._far_frame_power.max())
+        for power in powers.tolist():
+            self._track_noise(power, echo_power)
+
+    def _untrusted_erl(self) -> float:
+        """The ERL that judges the input while the echo filter is not trusted.
+
+        The bound is learned from how quiet the input was next to the bot's audio, so it can
+        have decayed far below the real ERL: during a pause, or while input frames that were
+        spoken before the bot started (a start-of-call backlog) were judged against its first
+        words. Once a delay is found there is echo, so until the filter has measured its ERL
+        the input is judged against the conservative 0 dB, never against that bound.
+        """
+        if self._erl_measured:
+            return self._erl
+        return self._erl_bound if self.delay is None else 1.0
+
+    def _echo_found_now(self) -> bool:
+        """Before any delay is known: is this speech-like input the bot's audio after all?
+
+        Echo that starts abruptly (a start-of-call backlog ending, a caller switching to the
+        speakerphone) fills only the newest frames of the delay search's window, too little
+        for its acceptance test; so the lag it finds is checked on the newest 40 ms alone, at
+        the timing-slip test's threshold: echo matches the bot's audio there, caller speech
+        does not.
+        """
+        found = self._best_lag()
+        if found is None:
+            return False
+        lag, n = found[0], _ONSET_WINDOW
+        near = self._near[-n:]
+        far = self._far[self._far.size - lag - n : self._far.size - lag]
+        rho = float(near @ far) / (float(np.linalg.norm(near) * np.linalg.norm(far)) + 1e-9)
+        if rho < _SHIFT_CORR:
+            return False
+        self._candidate = self.delay = lag
+        self._reset_filter()
+        return True
+
+    def _push(self, near: np.ndarray, far: np.ndarray) -> None:
+        self._near_window.push(near)
+        self._far_window.push(far)
+        powers = _frame_powers(self._far[-far.size :])  # already float64 there
+        size = self._far_frame_power.size
+        if powers.size >= size:
+            self._far_frame_power = powers[-size:].copy()
+        else:
+            self._far_frame_power[: -powers.size] = self._far_frame_power[powers.size :]
+            self._far_frame_power[-powers.size :] = powers
+
+    def _shifted_echo(self) -> bool:
+        """Does the last 60 ms of input match the far audio at a lag near the delay?
+
+        Playback timing can slip by a frame or two (a jitter buffer underruns, the bot process
+        stalls): then the echo model predicts the wrong samples and the residual looks like
+        speech. Caller speech over the echo lowers this correlation; a shifted echo doesn't.
+        """
+        window, reach = _SHIFT_WINDOW, _SHIFT_REACH
+        near = self._near[-window:]
+        end = self._far.size - max(0, self.delay - reach)
+        far = self._far[max(0, end - window - 2 * reach) : end]
+        if far.size < window + 1:
+            return False
+        frames = sliding_window_view(far, window)
+        dots = frames @ near
+        norms = np.linalg.norm(frames, axis=1) * np.linalg.norm(near) + 1e-9
+        return float(np.max(dots / norms)) > _SHIFT_CORR
+
+    def _track_erl_bound(self, near_power: float) -> None:
+        # Until the filter's prediction is trusted the bound is what judges the input: a delay
+        # found mid-phrase must not freeze it at a value decayed during the last pause.
+        far_max = float(self._far_frame_power.max())
+        trusted = self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES
+        if not trusted and far_max > self._floor:
+            self._erl_bound = max(near_power / far_max, self._erl_bound * _BOUND_DECAY, 1e-6)
+
+    def _timing_guard(self) -> float:
+        """Echo the prediction may miss when playback timing slips (a phone's jitter buffer
+        underruns, a chunk is late): the loudest far frame within _GUARD_FRAMES of the delay,
+        at the measured ERL, _GUARD_DB down."""
+        frame = self.delay // FRAME
+        lo = max(0, self._far_frame_power.size - 1 - frame - _GUARD_FRAMES)
+        hi = self._far_frame_power.size - frame + _GUARD_FRAMES
+        return self._erl * float(self._far_frame_power[lo:hi].max()) * _GUARD_GAIN
+
+    def _track_noise(self, residual_power: float, echo_power: float) -> None:
+        # Minimum statistics: falls fast, rises ~1 dB/s, so speech bursts barely lift it.
+        if residual_power < self._noise:
+            self._noise = 0.8 * self._noise + 0.2 * residual_power
+        elif echo_power < self._noise:  # don't learn the floor from echo leak
+            self._noise *= 1.012
+        self._noise = max(self._noise, 1.0)
+
+    # ---------------------------------------------------------------- echo path
+    def _regressors(self) -> np.ndarray:
+        """Rows: the far samples that can echo into each input sample, over the filter span."""
+        lag_lo = max(0, self.delay - _PRE_TAPS)
+        lag_hi = lag_lo + _TAPS - 1
+        end = self._far.size
+        segment = self._far[end - FRAME - lag_hi : end - lag_lo]
+        step = segment.strides[0]
+        # A copy, not a strided view: every product below runs 3-4x faster on contiguous rows.
+        return np.ascontiguousarray(as_strided(segment, shape=(FRAME, _TAPS), strides=(step, step)))
+
+    def _learn(
+        self, near: np.ndarray, x: np.ndarray | None, residual_power: float, echo_power: float
+    ) -> None:
+        if x is None:
+            return
+        far_power = _power(x[:, -1 - _PRE_TAPS])
+        if far_power < self._floor:
+            return  # nothing to learn the echo path from
+        self._r = _FORGET * self._r + x.T @ x
+        self._p = _FORGET * self._p + x.T @ near
+        self._adapted += 1
+        if self._adapted % 2 == 0:
+            reg = 1e-3 * np.trace(self._r) / _TAPS + 1e-6
+            self._w = np.linalg.solve(self._r + reg * _EYE, self._p)
+        if self._adapted > _MIN_ADAPT_FRAMES and echo_power > self._noise:
+            ratio = residual_power / echo_power
+            self._leak = min(max(0.9 * self._leak + 0.1 * ratio, 1e-3), 1.0)
+            erl = echo_power / far_power
+            self._erl = min(max(0.9 * self._erl + 0.1 * erl, 1e-4), 1.0)
+            self._erl_measured = True
+
+    def _update_delay(self) -> None:
+        found = self._best_lag()
+        if found is None:
+            return
+        lag, rho = found
+        agrees = self._candidate is not None and abs(lag - self._candidate) <= 4
+        self._candidate = lag
+        if rho < _CONFIRM_CORR or (rho < _ACCEPT_CORR and not agrees):
+            return
+        if self.delay is None or abs(lag - self.delay) > 2:
+            self.delay = lag
+            self._reset_filter()
+
+    def _best_lag(self) -> tuple[int, float] | None:
+        """The lag (samples) at which the input best matches the far audio, and the normalised
+        correlation there; ``None`` when either side is too quiet to tell."""
+        window = _XCORR_WINDOW
+        near = self._near
+        far = self._far[-(window + self._max_lag) :]
+        if _power(far[-window:]) < self._floor:
+            return None
+        if _power(near) < 1.5 * self._noise:
+            return None
+        n_fft = 1 << int(np.ceil(np.log2(2 * window + self._max_lag)))
+        cross = np.fft.rfft(near, n_fft) * np.conj(np.fft.rfft(far, n_fft))
+        cross /= np.abs(cross) ** 0.8 + 1e-9  # PHAT-like: sharp peaks despite pitch harmonics
+        corr = np.fft.irfft(cross, n_fft)
+        # corr[m] = sum_j near[j + m] far[j]; lag k (near lags far by k) sits at m = k - max_lag.
+        lags = corr[np.arange(self._max_lag + 1) - self._max_lag]
+        lag = int(np.argmax(lags))
+        start = self._max_lag - lag
+        aligned = far[start : start + window]
+        denom = float(np.linalg.norm(near) * np.linalg.norm(aligned)) + 1e-9
+        return lag, float(near @ aligned) / denom

@@ -1,0 +1,29 @@
+"""send_call_summary: deliver the model's summary with the call record after the call."""
+
+from pydantic import Field
+
+from bot.call.delivery import DeliveryConfig
+from processors.tools.base import AfterCallRequest, Tool, ToolArgs, ToolContext, ToolResult
+
+
+class SummaryArgs(ToolArgs):
+    summary: str = Field(
+        min_length=1, max_length=4000, description="A few sentences: who called, what for, outcome."
+    )
+
+
+class SendCallSummary(Tool):
+    name = "send_call_summary"
+    description = (
+        "Send a summary of this call to the team after the call ends. Call it once, near the "
+        "end of the call, with a short factual summary."
+    )
+    Args = SummaryArgs
+
+    @classmethod
+    def check_config(cls, settings, env) -> None:
+        DeliveryConfig.from_settings(env).require_destination(cls.name)
+
+    async def run(self, args: SummaryArgs, ctx: ToolContext) -> ToolResult:
+        ctx.after_call.append(AfterCallRequest(kind="call_summary", summary=args.summary))
+        return ToolResult("The summary will be sent when the call ends.", run_llm=True)
