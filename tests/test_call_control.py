@@ -5,12 +5,12 @@ from xml.etree import ElementTree
 import pytest
 
 from pipelines.call_control.providers import (
-    CallControlError,
     TelephonyCallControl,
     TelnyxCallControl,
     TwilioCallControl,
     twilio_dial_twiml,
 )
+from processors.tools.call_control import CallControlError
 from sim.provider_api import FakeProviderApi
 
 

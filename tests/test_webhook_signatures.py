@@ -19,6 +19,7 @@ from bot.config.profiles import load_profile
 from bot.config.settings import Settings
 from bot.security.signatures import plivo_v3_signature
 from bot.telephony.server import TelephonyConfig, TelephonyServer
+from sim.phone.webhook import plivo_v3_signature as sim_plivo_signature
 
 TWILIO_TOKEN = "twilio-auth-token-for-tests-0001"
 PLIVO_TOKEN = "plivo-auth-token-for-tests-0001"
@@ -175,6 +176,12 @@ PLIVO_VECTORS = [
 @pytest.mark.parametrize(("method", "url", "params", "expected"), PLIVO_VECTORS)
 def test_plivo_v3_signature_matches_plivos_sdk(method, url, params, expected):
     assert plivo_v3_signature("MAtestAuthToken123", method, url, params, "nonce42") == expected
+
+
+@pytest.mark.parametrize(("method", "url", "params", "expected"), PLIVO_VECTORS[:2])
+def test_phone_simulators_plivo_signer_matches_plivos_sdk(method, url, params, expected):
+    form = {k: v[0] for k, v in params.items()}
+    assert sim_plivo_signature("MAtestAuthToken123", url, form, "nonce42") == expected
 
 
 async def test_plivo_v3_signed_webhook():

@@ -24,13 +24,13 @@ from bot.call.turn_latency import TurnLatencyObserver
 from bot.config.caller_info import CallerInfo
 from bot.config.profiles import Profile
 from bot.config.realtime import RealtimeResilienceConfig
-from pipelines.call_control.providers import CallControl
 from pipelines.composer import PipelineSlots, compose_pipeline
 from pipelines.context_aggregators import realtime_context_aggregators
 from pipelines.realtime.g711 import G711_RATE
 from pipelines.realtime.service import create_realtime_service
 from pipelines.transports.media_stream_guard import GuardedSerializer
 from processors.echo.gate import EchoGate, create_echo_gate
+from processors.tools.call_control import CallControl
 
 # The emulator keys on this marker to voice the greeting verbatim; the real model reads it
 # as an instruction. One convention, shared with sim/realtime.

@@ -14,13 +14,13 @@ from bot.call.recorder import CallRecorder
 from bot.call.tool_kit import CallTools
 from bot.config.errors import ConfigError
 from bot.config.profiles import Profile
-from pipelines.call_control.providers import CallControl
 from pipelines.composer import PipelineSlots
 from processors.base import ProcessorContext, ProcessorOptions, ProfileProcessor
 from processors.model_inlet import ModelInlet
 from processors.registry import ProcessorRegistry
 from processors.tools.base import ToolError, ToolResult
 from processors.tools.call_actions import CallActions
+from processors.tools.call_control import CallControl
 
 Position = Literal["before_llm", "after_llm"]
 

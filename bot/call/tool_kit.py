@@ -12,15 +12,16 @@ from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
 from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.services.llm_service import LLMService
 
-from bot.call.delivery import DeliveryConfig, deliver
+from bot.call.delivery import deliver
 from bot.call.record import CallRecord
+from bot.config.delivery import DeliveryConfig
 from bot.config.errors import ConfigError
 from bot.config.profiles import Profile
 from bot.config.settings import Settings
 from bot.config.tools import ToolSettings
-from pipelines.call_control.providers import CallControl
 from processors.tools.base import Tool, ToolContext, ToolError, ToolResult
 from processors.tools.call_actions import CallActions
+from processors.tools.call_control import CallControl
 from processors.tools.dispatch import make_handler, validate_arguments
 from processors.tools.farewell_guard import FarewellGuard
 from processors.tools.registry import discover_tools, function_schema

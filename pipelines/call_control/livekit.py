@@ -14,7 +14,7 @@ from typing import Any, Literal
 from livekit import api
 from loguru import logger
 
-from pipelines.call_control.providers import CallControlError
+from processors.tools.call_control import CallControlError
 
 ServerApi = Callable[[], AbstractAsyncContextManager[Any]]
 SipHangup = Literal["remove_caller", "leave"]

@@ -1,14 +1,11 @@
-"""Call control per provider: what the bot can do to the live call besides talking.
+"""Call control for telephony providers over their REST APIs (Twilio, Telnyx).
 
-`CallControl` is the seam every transport implements: telephony providers here (REST),
-LiveKit later (livekit-api: remove the SIP participant or leave; `transfer_sip_participant`).
-Tools never call a provider directly; they ask `processors.tools.call_actions.CallActions`,
-which calls this at the right moment in the audio.
+Implements the `CallControl` protocol that the tools define
+(`processors/tools/call_control.py`); LiveKit's lives beside it in `livekit.py`.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
 from xml.etree import ElementTree
 
 import aiohttp
@@ -18,27 +15,11 @@ from pipecat.serializers.base_serializer import FrameSerializer
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from bot.config.settings import Settings
+from processors.tools.call_control import CallControl, CallControlError
 
 TWILIO_API_BASE_URL = "https://api.twilio.com"
 TELNYX_API_BASE_URL = "https://api.telnyx.com"
 REST_TIMEOUT_S = 10.0
-
-
-class CallControlError(Exception):
-    """The provider refused or could not be reached; the message is safe to log."""
-
-
-class CallControl(Protocol):
-    provider: str
-
-    @property
-    def can_transfer(self) -> bool: ...
-
-    async def hang_up(self) -> None:
-        """Called after the farewell, just before the pipeline ends."""
-
-    async def transfer(self, target: str) -> None:
-        """Hand the caller to ``target`` (E.164 or SIP URI); raises CallControlError."""
 
 
 def withhold_serializer_hang_up(serializer: FrameSerializer | None) -> None:

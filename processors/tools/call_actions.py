@@ -23,7 +23,7 @@ from pipecat.frames.frames import (
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
-from pipelines.call_control.providers import CallControl, CallControlError
+from processors.tools.call_control import CallControl, CallControlError
 
 EndCall = Callable[[str], Awaitable[None]]
 

@@ -1,6 +1,6 @@
 """request_transcript: deliver the call's transcript after the call."""
 
-from bot.call.delivery import DeliveryConfig
+from bot.config.delivery import DeliveryConfig
 from processors.tools.base import AfterCallRequest, Tool, ToolArgs, ToolContext, ToolResult
 
 

@@ -2,7 +2,7 @@
 
 from pydantic import Field
 
-from bot.call.delivery import DeliveryConfig
+from bot.config.delivery import DeliveryConfig
 from processors.tools.base import AfterCallRequest, Tool, ToolArgs, ToolContext, ToolResult
 
 

@@ -1,0 +1,26 @@
+"""What the bot can do to the live call besides talking: the seam every transport implements.
+
+Tools never call a provider directly; they ask `CallActions`, which calls this at the right
+moment in the audio. Implementations: `pipelines/call_control/` (telephony REST, LiveKit).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class CallControlError(Exception):
+    """The provider refused or could not be reached; the message is safe to log."""
+
+
+class CallControl(Protocol):
+    provider: str
+
+    @property
+    def can_transfer(self) -> bool: ...
+
+    async def hang_up(self) -> None:
+        """Called after the farewell, just before the pipeline ends."""
+
+    async def transfer(self, target: str) -> None:
+        """Hand the caller to ``target`` (E.164 or SIP URI); raises CallControlError."""
