@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import pkgutil
 from importlib.metadata import EntryPoint, entry_points
 
 from processors.base import ProfileProcessor
+from processors.discovery import discover_named_classes
 
 ENTRY_POINT_GROUP = "realtime_voice_bot.processors"
 
@@ -30,22 +30,9 @@ def discover_builtin_processors(package: str = "processors") -> dict[str, type[P
     Raises:
         TypeError: two classes claim the same name.
     """
-    found: dict[str, type[ProfileProcessor]] = {}
-    pkg = importlib.import_module(package)
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if info.ispkg:
-            continue
-        module = importlib.import_module(f"{package}.{info.name}")
-        for _attr, cls in inspect.getmembers(module, inspect.isclass):
-            if (
-                issubclass(cls, ProfileProcessor)
-                and cls.__module__ == module.__name__
-                and cls.processor_name
-            ):
-                if cls.processor_name in found:
-                    raise TypeError(f"processor name {cls.processor_name!r} is defined twice")
-                found[cls.processor_name] = cls
-    return found
+    return discover_named_classes(
+        package, ProfileProcessor, lambda cls: cls.processor_name, "processor"
+    )
 
 
 def looks_like_path(name: str) -> bool:

@@ -3,14 +3,12 @@ Realtime function schemas (Pipecat ``FunctionSchema`` → the Realtime adapter).
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import pkgutil
 from typing import Any
 
 from pipecat.adapters.llm.schemas.function_schema import FunctionSchema
 
 from bot.config.tools import ToolSettings
+from processors.discovery import discover_named_classes
 from processors.tools.base import Tool
 
 # Keys the Realtime API accepts inside one flat property; `title` is pydantic noise.
@@ -19,20 +17,8 @@ _NESTING_KEYS = ("$ref", "$defs", "anyOf", "allOf", "oneOf", "properties", "item
 
 
 def discover_tools(package: str = "processors.tools.builtin") -> dict[str, type[Tool]]:
-    """Every :class:`Tool` subclass defined in a module of ``package``, by name.
-
-    Built fresh on each call: the registry is a value, not a process-wide singleton.
-    """
-    found: dict[str, type[Tool]] = {}
-    pkg = importlib.import_module(package)
-    for info in pkgutil.iter_modules(pkg.__path__):
-        module = importlib.import_module(f"{package}.{info.name}")
-        for _attr, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, Tool) and cls is not Tool and cls.__module__ == module.__name__:
-                if cls.name in found:
-                    raise TypeError(f"tool name {cls.name!r} is defined twice")
-                found[cls.name] = cls
-    return found
+    """Every :class:`Tool` subclass defined in a module of ``package``, by name."""
+    return discover_named_classes(package, Tool, lambda cls: cls.name, "tool")
 
 
 def flat_properties(tool: type[Tool]) -> tuple[dict[str, Any], list[str]]:

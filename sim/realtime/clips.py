@@ -22,10 +22,6 @@ class BotClip:
     pcm24: np.ndarray  # int16 @ 24 kHz
     pcm8: np.ndarray = field(repr=False)  # int16 @ 8 kHz, resampled once at load
 
-    @property
-    def duration_ms(self) -> int:
-        return len(self.pcm24) * 1000 // PCM_RATE
-
     def samples_for_rate(self, rate: int) -> np.ndarray:
         return self.pcm8 if rate == G711_RATE else self.pcm24
 

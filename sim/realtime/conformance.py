@@ -60,9 +60,3 @@ def pipecat_problems(event: dict) -> list[str]:
 
 def event_problems(event: dict) -> list[str]:
     return openai_problems(event) + pipecat_problems(event)
-
-
-def assert_valid_server_event(event: dict) -> None:
-    problems = event_problems(event)
-    if problems:
-        raise AssertionError("; ".join(problems))
