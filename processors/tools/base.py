@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.config.delivery import DeliveryConfig
 from bot.config.tools import ToolSettings
 
 if TYPE_CHECKING:
@@ -78,3 +79,11 @@ class Tool:
 
     async def run(self, args: Any, ctx: ToolContext) -> ToolResult:
         raise NotImplementedError
+
+
+class AfterCallTool(Tool):
+    """A tool whose work is delivered once the call has ended: it needs a destination."""
+
+    @classmethod
+    def check_config(cls, settings: ToolSettings, env: Settings) -> None:
+        DeliveryConfig.from_settings(env).require_destination(cls.name)

@@ -127,37 +127,39 @@ async def truncate(session: EmulatedSession, event: dict) -> None:
     )
 
 
-async def delete(session: EmulatedSession, event: dict) -> None:
+async def _item_or_error(
+    session: EmulatedSession, event: dict, verb: str, doing: str
+) -> dict | None:
+    """The item the event names, or None after answering the error the real API gives."""
     item_id = event.get("item_id")
     item = session.find_item(item_id) if item_id else None
     if item is None:
         await session.send_error(
             error(
-                "item_delete_invalid_item_id",
-                f"Error deleting item: the item with id '{item_id}' does not exist.",
+                f"item_{verb}_invalid_item_id",
+                f"Error {doing} item: the item with id '{item_id}' does not exist.",
                 "item_id",
                 event.get("event_id"),
             )
         )
+    return item
+
+
+async def delete(session: EmulatedSession, event: dict) -> None:
+    item = await _item_or_error(session, event, "delete", "deleting")
+    if item is None:
         return
+    item_id = item["id"]
     session.items.remove(item)
     session.item_meta.pop(item_id, None)
     await session.send("conversation.item.deleted", item_id=item_id)
 
 
 async def retrieve(session: EmulatedSession, event: dict) -> None:
-    item_id = event.get("item_id")
-    item = session.find_item(item_id) if item_id else None
+    item = await _item_or_error(session, event, "retrieve", "retrieving")
     if item is None:
-        await session.send_error(
-            error(
-                "item_retrieve_invalid_item_id",
-                f"Error retrieving item: the item with id '{item_id}' does not exist.",
-                "item_id",
-                event.get("event_id"),
-            )
-        )
         return
+    item_id = item["id"]
     out = copy.deepcopy(item)
     meta = session.item_meta.get(item_id, {})
     if meta.get("samples") is not None:

@@ -1,20 +1,15 @@
 """request_transcript: deliver the call's transcript after the call."""
 
-from bot.config.delivery import DeliveryConfig
-from processors.tools.base import AfterCallRequest, Tool, ToolArgs, ToolContext, ToolResult
+from processors.tools.base import AfterCallRequest, AfterCallTool, ToolArgs, ToolContext, ToolResult
 
 
-class RequestTranscript(Tool):
+class RequestTranscript(AfterCallTool):
     name = "request_transcript"
     description = (
         "Ask for the transcript of this call to be sent to the team after the call ends "
         "(for example when the caller wants a follow-up in writing)."
     )
     Args = ToolArgs
-
-    @classmethod
-    def check_config(cls, settings, env) -> None:
-        DeliveryConfig.from_settings(env).require_destination(cls.name)
 
     async def run(self, args: ToolArgs, ctx: ToolContext) -> ToolResult:
         if not any(r.kind == "transcript" for r in ctx.after_call):

@@ -2,8 +2,7 @@
 
 from pydantic import Field
 
-from bot.config.delivery import DeliveryConfig
-from processors.tools.base import AfterCallRequest, Tool, ToolArgs, ToolContext, ToolResult
+from processors.tools.base import AfterCallRequest, AfterCallTool, ToolArgs, ToolContext, ToolResult
 
 
 class SummaryArgs(ToolArgs):
@@ -12,17 +11,13 @@ class SummaryArgs(ToolArgs):
     )
 
 
-class SendCallSummary(Tool):
+class SendCallSummary(AfterCallTool):
     name = "send_call_summary"
     description = (
         "Send a summary of this call to the team after the call ends. Call it once, near the "
         "end of the call, with a short factual summary."
     )
     Args = SummaryArgs
-
-    @classmethod
-    def check_config(cls, settings, env) -> None:
-        DeliveryConfig.from_settings(env).require_destination(cls.name)
 
     async def run(self, args: SummaryArgs, ctx: ToolContext) -> ToolResult:
         ctx.after_call.append(AfterCallRequest(kind="call_summary", summary=args.summary))
