@@ -104,6 +104,8 @@ class Dtmf(ProfileProcessor, DTMFAggregator):
             self._aggregation = ""
         await super().process_frame(frame, direction)
 
+    # Pipecat's private `_flush_aggregation` and `_aggregation`: its one hook for a finished
+    # entry, no public one in 1.14; pinned in pipelines/pipecat_internals.py.
     async def _flush_aggregation(self) -> None:
         pressed, self._aggregation = self._aggregation, ""
         if not pressed:

@@ -8,7 +8,7 @@ from pipecat.frames.frames import InputAudioRawFrame, OutputAudioRawFrame
 from pipecat.serializers.base_serializer import FrameSerializer
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams
 
-from pipelines.transports.line import LineInputTransport, LineOutputTransport
+from pipelines.transports.line import LineInputTransport, LineOutputTransport, LineTransport
 
 
 class _BytesSerializer(FrameSerializer):
@@ -70,3 +70,22 @@ async def test_caller_audio_goes_downstream_from_the_receive_loop():
     await line_input.push_audio_frame(empty)
 
     assert pushed == [frame]  # before the call returned: no queue, no audio task
+
+
+def test_the_transport_hands_out_the_line_input_and_output_with_their_names():
+    params = FastAPIWebsocketParams(
+        audio_in_enabled=True,
+        audio_out_enabled=True,
+        audio_out_write_timeout_secs=0.25,
+        serializer=_BytesSerializer(),
+    )
+
+    transport = LineTransport(object(), params, input_name="line-in", output_name="line-out")
+
+    assert isinstance(transport.input(), LineInputTransport)
+    assert isinstance(transport.output(), LineOutputTransport)
+    assert (transport.input().name, transport.output().name) == ("line-in", "line-out")
+    assert transport.input() is transport.input() and transport.output() is transport.output()
+    # The deadline moved from Pipecat's per-write task onto the write itself.
+    assert params.audio_out_write_timeout_secs is None
+    assert transport.output()._write_timeout_s == 0.25

@@ -27,7 +27,8 @@ def withhold_serializer_hang_up(serializer: FrameSerializer | None) -> None:
     auto hang-up on EndFrame/CancelFrame would hang up the transferred caller.
 
     Pipecat 1.14 serializers have no public switch for this; they guard their one hang-up
-    attempt with ``_hangup_attempted``, so marking it attempted withholds it.
+    attempt with ``_hangup_attempted``, so marking it attempted withholds it (pinned in
+    pipelines/pipecat_internals.py: without the pin a rename would make this a silent no-op).
     """
     inner = getattr(serializer, "inner", serializer)
     if inner is not None and hasattr(inner, "_hangup_attempted"):

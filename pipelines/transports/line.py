@@ -20,7 +20,9 @@ deadline a stalled peer needs stays, as an `asyncio.timeout` on the write itself
 import asyncio
 
 from pipecat.frames.frames import InputAudioRawFrame, OutputAudioRawFrame
+from pipecat.transports.base_transport import BaseTransport
 from pipecat.transports.websocket.fastapi import (
+    FastAPIWebsocketClient,
     FastAPIWebsocketInputTransport,
     FastAPIWebsocketOutputTransport,
     FastAPIWebsocketParams,
@@ -32,10 +34,23 @@ from starlette.websockets import WebSocket
 class LineInputTransport(FastAPIWebsocketInputTransport):
     """Pipecat's WebSocket input, pushing caller audio on from the receive loop."""
 
+    def __init__(
+        self,
+        transport: BaseTransport,
+        client: FastAPIWebsocketClient,
+        params: FastAPIWebsocketParams,
+        **kwargs,
+    ) -> None:
+        super().__init__(transport, client, params, **kwargs)
+        self._line_params = params
+
     async def push_audio_frame(self, frame: InputAudioRawFrame) -> None:
-        if self._params.audio_in_filter is not None or not self._params.audio_in_passthrough:
+        # `_paused` is Pipecat's (set by StopFrame until the next StartFrame) and has no
+        # public reader; pinned in pipelines/pipecat_internals.py.
+        params = self._line_params
+        if params.audio_in_filter is not None or not params.audio_in_passthrough:
             await super().push_audio_frame(frame)  # Pipecat's audio task runs the filter
-        elif self._params.audio_in_enabled and not self._paused and frame.audio:
+        elif params.audio_in_enabled and not self._paused and frame.audio:
             await self.push_frame(frame)
 
 
@@ -64,18 +79,32 @@ class LineOutputTransport(FastAPIWebsocketOutputTransport):
 
 class LineTransport(FastAPIWebsocketTransport):
     """`FastAPIWebsocketTransport` with :class:`LineInputTransport` and
-    :class:`LineOutputTransport`."""
+    :class:`LineOutputTransport` as its `input()` and `output()`."""
 
-    def __init__(self, websocket: WebSocket, params: FastAPIWebsocketParams) -> None:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        params: FastAPIWebsocketParams,
+        input_name: str | None = None,
+        output_name: str | None = None,
+    ) -> None:
         write_timeout_s = params.audio_out_write_timeout_secs
         # Pipecat's own deadline would wrap every write in a task; ours replaces it.
         params.audio_out_write_timeout_secs = None
-        super().__init__(websocket=websocket, params=params)
-        self._input = LineInputTransport(self, self._client, self._params, name=self._input_name)
-        self._output = LineOutputTransport(
-            self,
-            self._client,
-            self._params,
-            write_timeout_s=write_timeout_s,
-            name=self._output_name,
+        super().__init__(
+            websocket=websocket, params=params, input_name=input_name, output_name=output_name
         )
+        # Pipecat keeps the socket's client private (`_client`) and builds its own input and
+        # output around it, which `input()`/`output()` below replace; pinned in
+        # pipelines/pipecat_internals.py.
+        client = self._client
+        self._line_input = LineInputTransport(self, client, params, name=input_name)
+        self._line_output = LineOutputTransport(
+            self, client, params, write_timeout_s=write_timeout_s, name=output_name
+        )
+
+    def input(self) -> LineInputTransport:
+        return self._line_input
+
+    def output(self) -> LineOutputTransport:
+        return self._line_output

@@ -17,11 +17,13 @@ class RoomTransport(LiveKitTransport):
 
     @property
     def room(self) -> rtc.Room:
+        # Pipecat exposes the room only on its private client (`_client`); pinned in
+        # pipelines/pipecat_internals.py.
         return self._client.room
 
     @property
     def joined(self) -> bool:
-        return bool(self._client.participant_id)
+        return bool(self.participant_id)
 
 
 def create_livekit_transport(url: str, token: str, room_name: str) -> RoomTransport:
