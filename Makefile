@@ -32,9 +32,9 @@ format: install
 	.venv/bin/ruff format .
 
 # Three tiers: tests/unit, tests/inprocess, tests/e2e (marked `e2e`). No test is rerun except
-# the ones carrying a `flaky` marker (its reason beside it); -rR names each rerun in the
-# summary, --durations the slowest tests.
-PYTEST := $(PY) -m pytest -q -rR --durations=15
+# the ones carrying a `flaky` marker (its reason beside it). The summary names each failure,
+# error and rerun (-rfER: "RERUN test_x"), and --durations the slowest tests.
+PYTEST := $(PY) -m pytest -q -rfER --durations=15
 
 # Every tier.
 test: lint
