@@ -8,7 +8,7 @@ endif
 PY := .venv/bin/python
 ARGS ?=
 
-.PHONY: install run test lint format bench bench-echo call
+.PHONY: install run test test-fast lint format bench bench-echo call
 
 install: .venv/.installed
 
@@ -31,11 +31,18 @@ format: install
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
 
-# End-to-end calls run in real time over sockets on shared machines: a test that fails is run
-# once more, and the rerun is named in the summary (-rR: "RERUN test_x"); a real failure
-# fails twice.
+# Three tiers: tests/unit, tests/inprocess, tests/e2e (marked `e2e`). No test is rerun except
+# the ones carrying a `flaky` marker (its reason beside it). The summary names each failure,
+# error and rerun (-rfER: "RERUN test_x"), and --durations the slowest tests.
+PYTEST := $(PY) -m pytest -q -rfER --durations=15
+
+# Every tier.
 test: lint
-	$(PY) -m pytest -q --reruns 1 -rR
+	$(PYTEST)
+
+# Unit and in-process tiers: no child processes.
+test-fast: lint
+	$(PYTEST) -m "not e2e"
 
 bench: install
 	$(PY) -m bench $(ARGS)

@@ -42,6 +42,6 @@ def realtime_context_aggregators(context: LLMContext) -> LLMContextAggregatorPai
 def run_inline(processor: FrameProcessor) -> None:
     """Put a processor Pipecat built into direct mode (before the pipeline starts): Pipecat
     takes the mode only as a constructor argument, which its aggregator pair does not pass
-    on. `tests/test_context_aggregators.py` checks that frames then go through inline;
-    the private name is pinned in pipelines/pipecat_internals.py."""
+    on. `tests/inprocess/test_context_aggregators.py` checks that frames then go through
+    inline; the private name is pinned in pipelines/pipecat_internals.py."""
     processor._enable_direct_mode = True

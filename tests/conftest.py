@@ -1,4 +1,4 @@
-"""Fixtures shared by several test modules."""
+"""Fixtures shared by the in-process and end-to-end tiers."""
 
 import pytest
 
@@ -20,10 +20,3 @@ async def make_emu():
     for emu in started:
         assert all(not s.conformance_errors for s in emu.sessions)
         await emu.stop()
-
-
-@pytest.fixture
-async def emulator(make_emu):
-    """A Realtime emulator with its default settings for end-to-end calls (conformance
-    checked as for every emulator here)."""
-    return await make_emu(stream_speed=EmulatorConfig().stream_speed)
