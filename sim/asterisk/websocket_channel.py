@@ -2,7 +2,7 @@
 
 What this plays, and where it was read (channels/chan_websocket.c and
 res/res_http_websocket.c, asterisk/asterisk master Aug 2026; the channel exists since
-20.16/22.6/23.0, JSON control messages and MARK_MEDIA since 20.18/22.8/23.2):
+20.16/21.11/22.6/23.0, JSON control messages and MARK_MEDIA since 20.18/22.8/23.2):
 
 * Connect: Asterisk is the client (webchan_call → ast_websocket_client_connect). The dial
   string's ``v(k=v,...)`` URI parameters are appended to the configured URI with ``&``

@@ -2,7 +2,7 @@
 
 The command branches follow handle_command() in channels/chan_websocket.c (master, Aug 2026);
 the queue is sim.asterisk.queue, the message formats sim.asterisk.control. Media direction
-(``d()`` dial option, SET_MEDIA_DIRECTION; master only) is the application's point of view:
+(``d()`` dial option, SET_MEDIA_DIRECTION; 20.19/22.9/23.3+) is the application's point of view:
 "in" stops the channel timer (nothing is dequeued) and drops the bot's BINARY messages, "out"
 stops caller audio (webchan_write returns early).
 """
