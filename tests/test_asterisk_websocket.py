@@ -192,6 +192,30 @@ async def test_flood_sends_xoff_and_a_flush_brings_xon() -> None:
     assert result.clears == 1
 
 
+async def test_xon_once_playout_drains_below_800_frames() -> None:
+    times: dict[str, float] = {}
+    status: list[dict] = []
+
+    async def bot(ws: ServerConnection) -> None:
+        inbox = Inbox(ws)
+        await inbox.wait_for("MEDIA_START")
+        for frames in (100,) * 8 + (105,):  # 905 frames; a tick or two may play meanwhile
+            await ws.send(ULAW.encode(tone(frames * 0.02)))
+        times["xoff"] = await inbox.wait_for("MEDIA_XOFF", within_s=1.0)
+        await ws.send('{"command":"GET_STATUS"}')
+        await inbox.wait_for("STATUS")
+        status.append(json.loads(inbox.named("STATUS")[0][1]))
+        times["xon"] = await inbox.wait_for("MEDIA_XON", within_s=3.0)
+        await inbox.closed()
+
+    async with bot_server(bot) as url:
+        result = await AsteriskWebSocketCall(url, steps=[Silence(2.4)], wait_for_greeting_s=0).run()
+    assert status[0]["queue_full"] is True and status[0]["queue_length"] >= 900
+    # 20 ms per frame played: from ~905 queued to 799 takes ~106 ticks.
+    assert times["xon"] - times["xoff"] == pytest.approx(2.1, abs=0.15)
+    assert result.xoff == 1 and result.xon == 1 and result.max_queue_frames >= 900
+
+
 @pytest.mark.parametrize("keeps_talking", [False, True], ids=["stops", "keeps-old-audio"])
 async def test_flush_on_barge_in(tmp_path: Path, keeps_talking: bool) -> None:
     async def bot(ws: ServerConnection) -> None:
