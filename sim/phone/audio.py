@@ -27,15 +27,20 @@ BOT_AUDIO_RMS_FLOOR = 200.0
 
 def load_wav_8k(path: str | Path) -> np.ndarray:
     """Load a PCM16 WAV as int16 mono at 8 kHz (downmixed and resampled if needed)."""
+    return load_wav(path, SAMPLE_RATE)
+
+
+def load_wav(path: str | Path, rate: int) -> np.ndarray:
+    """Load a PCM16 WAV as int16 mono at ``rate`` (wideband lines, e.g. 16 kHz slin16)."""
     with wave.open(str(path), "rb") as w:
         if w.getsampwidth() != 2:
             raise ValueError(f"{path}: only 16-bit PCM WAV is supported")
-        rate, channels = w.getframerate(), w.getnchannels()
+        file_rate, channels = w.getframerate(), w.getnchannels()
         raw = w.readframes(w.getnframes())
     samples = np.frombuffer(raw, dtype="<i2").astype(np.int16)
     if channels > 1:
         samples = samples.reshape(-1, channels).mean(axis=1).astype(np.int16)
-    return resample(samples, rate, SAMPLE_RATE)
+    return resample(samples, file_rate, rate)
 
 
 def resample(samples: np.ndarray, in_rate: int, out_rate: int) -> np.ndarray:
@@ -47,10 +52,15 @@ def resample(samples: np.ndarray, in_rate: int, out_rate: int) -> np.ndarray:
 
 def write_wav_8k(path: str | Path, samples: np.ndarray) -> None:
     """Write int16 mono 8 kHz samples as a WAV file."""
+    write_wav(path, samples, SAMPLE_RATE)
+
+
+def write_wav(path: str | Path, samples: np.ndarray, rate: int) -> None:
+    """Write int16 mono samples at ``rate`` as a WAV file."""
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
-        w.setframerate(SAMPLE_RATE)
+        w.setframerate(rate)
         w.writeframes(samples.astype("<i2").tobytes())
 
 
@@ -60,6 +70,10 @@ def ulaw_encode(samples: np.ndarray) -> bytes:
 
 def ulaw_decode(data: bytes) -> np.ndarray:
     return np.frombuffer(audioop.ulaw2lin(data, 2), dtype="<i2").astype(np.int16)
+
+
+def alaw_encode(samples: np.ndarray) -> bytes:
+    return audioop.lin2alaw(samples.astype("<i2").tobytes(), 2)
 
 
 def alaw_decode(data: bytes) -> np.ndarray:

@@ -36,17 +36,17 @@ class _StepAction(argparse.Action):
         namespace.steps = steps
 
 
-def _param(text: str) -> tuple[str, str]:
+def key_value(text: str) -> tuple[str, str]:
+    """argparse type for K=V options."""
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"expected k=v, got {text!r}")
     return key, value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m sim.phone", description=__doc__)
-    p.add_argument("--url", required=True, help="bot media-stream WebSocket, ws://HOST:PORT/ws")
-    p.add_argument("--provider", default="twilio", choices=PROVIDERS)
+def add_step_options(p: argparse.ArgumentParser) -> None:
+    """The call-script flags (--say, --silence, --dtmf, --hangup-after-bot-audio), kept in
+    command-line order in ``namespace.steps``; shared by every simulated caller's CLI."""
     p.add_argument("--say", dest="steps", action=_StepAction, step=Say, metavar="WAV")
     p.add_argument(
         "--silence", dest="steps", action=_StepAction, step=Silence, type=float, metavar="S"
@@ -61,17 +61,24 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="hang up once the bot has sent this many seconds of audio in the current turn",
     )
+    p.set_defaults(steps=[])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m sim.phone", description=__doc__)
+    p.add_argument("--url", required=True, help="bot media-stream WebSocket, ws://HOST:PORT/ws")
+    p.add_argument("--provider", default="twilio", choices=PROVIDERS)
+    add_step_options(p)
     p.add_argument("--caller-number", default="+15551230000")
     p.add_argument("--called-number", default="+15559870000")
     p.add_argument("--caller-name", default=None)
-    p.add_argument("--param", type=_param, action="append", default=[], metavar="K=V")
+    p.add_argument("--param", type=key_value, action="append", default=[], metavar="K=V")
     p.add_argument("--record", default=None, metavar="OUT.wav")
     p.add_argument("--echo-delay-ms", type=float, default=None)
     p.add_argument("--echo-gain-db", type=float, default=-12.0)
     p.add_argument("--wait-greeting", type=float, default=10.0, metavar="S")
     p.add_argument("--connect-timeout", type=float, default=5.0, metavar="S")
     p.add_argument("-v", "--verbose", action="store_true")
-    p.set_defaults(steps=[])
     return p
 
 

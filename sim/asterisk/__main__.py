@@ -1,0 +1,5 @@
+import sys
+
+from sim.asterisk.cli import main
+
+sys.exit(main())
