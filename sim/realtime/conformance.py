@@ -1,4 +1,4 @@
-"""Check server events against the GA ``openai`` types and pipecat's parser."""
+"""Check server events against the GA ``openai`` types and, where installed, Pipecat's parser."""
 
 from __future__ import annotations
 
@@ -48,14 +48,36 @@ def openai_problems(event: dict) -> list[str]:
     return [f"{event.get('type')}: unknown field {p}" for p in extras]
 
 
-def pipecat_problems(event: dict) -> list[str]:
-    from pipecat.services.openai.realtime import events as pc_events
-
+@cache
+def _pipecat_events() -> Any:
+    """Pipecat's Realtime event models, or None where Pipecat is not installed (the
+    emulator installed on its own, without the bot)."""
     try:
-        pc_events.parse_server_event(json.dumps(event))
+        from pipecat.services.openai.realtime import events
+    except ImportError:
+        return None
+    return events
+
+
+def pipecat_problems(event: dict) -> list[str]:
+    """Problems Pipecat's parser has with ``event``. Pipecat models only the realtime
+    sessions it can configure itself: a transcription session, or a session echoing a
+    forced ``tool_choice`` (which Pipecat cannot send), is not its business."""
+    events = _pipecat_events()
+    session = event.get("session") or {}
+    if events is None or not _pipecat_could_configure(session):
+        return []
+    try:
+        events.parse_server_event(json.dumps(event))
     except Exception as exc:
         return [f"{event.get('type')}: pipecat rejects: {exc}"[:2000]]
     return []
+
+
+def _pipecat_could_configure(session: dict) -> bool:
+    return session.get("type") != "transcription" and not isinstance(
+        session.get("tool_choice"), dict
+    )
 
 
 def event_problems(event: dict) -> list[str]:

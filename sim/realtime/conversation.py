@@ -69,9 +69,9 @@ async def create(session: EmulatedSession, event: dict) -> None:
             part.pop("audio")  # the server does not echo audio bytes in item events
             part.setdefault("transcript", None)
     session.item_meta[item["id"]] = meta
-    if item.get("role") == "user" and any(
-        p.get("type") == "input_audio" for p in item.get("content") or []
-    ):
+    if item.get("role") == "user":
+        # A user message is a turn whether spoken or typed, so a text-only client plays
+        # the same script as an audio one.
         session.user_turns += 1
     prev = session.append_item(item, prev_id)
     await session.send("conversation.item.added", previous_item_id=prev, item=item)
@@ -121,6 +121,8 @@ async def truncate(session: EmulatedSession, event: dict) -> None:
     content[index]["transcript"] = "".join(words[:keep]).strip()
     meta["audio_ms"] = end_ms
     meta["transcript"] = content[index]["transcript"]
+    # An item still streaming keeps this cut when its response finishes.
+    meta["truncated_ms"] = end_ms
     session.truncations.append({"item_id": item_id, "audio_end_ms": end_ms})
     await session.send(
         "conversation.item.truncated", item_id=item_id, content_index=index, audio_end_ms=end_ms

@@ -1,4 +1,5 @@
-"""Input audio buffer: append/commit/clear, server VAD turns and fixture transcription."""
+"""Input audio buffer: append/commit/clear, server VAD turns, its idle timeout, and fixture
+transcription (with logprobs when the session includes them)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from sim.realtime.schema import error
 from sim.realtime.vad import EnergyVAD
 
 IDLE_BUFFER_MS = 2000  # audio kept while no speech is in progress (VAD mode)
+LOGPROBS = "item.input_audio_transcription.logprobs"
+# Made-up but plausible: a recognised fixture is near-certain, anything else is a guess.
+SURE_LOGPROB, UNSURE_LOGPROB = -0.01, -2.5
 
 if TYPE_CHECKING:
     from sim.realtime.session import EmulatedSession as _Base
@@ -60,6 +64,8 @@ class InputAudioMixin(_Base):
             else:
                 await self._speech_stopped(vad_event.ms)
         if self._speech is None:
+            await self._check_idle_timeout()
+        if self._speech is None:
             keep_from = self.audio_ms - IDLE_BUFFER_MS
             if keep_from > self._buffer_start_ms:
                 drop = (keep_from - self._buffer_start_ms) * rate // 1000
@@ -83,9 +89,36 @@ class InputAudioMixin(_Base):
             "input_audio_buffer.speech_stopped", audio_end_ms=end_ms, item_id=speech["item_id"]
         )
         await self._commit(speech["item_id"], speech["start_ms"], end_ms)
+        await self._respond_to_turn()
+
+    async def _respond_to_turn(self) -> None:
         td = self.config["audio"]["input"].get("turn_detection") or {}
-        if td.get("create_response", True) is not False and self.active is None:
+        answers = td.get("create_response", True) is not False and not self.transcription_only
+        if answers and self.active is None:
             await self.start_response({})
+
+    async def _check_idle_timeout(self) -> None:
+        """Server VAD's ``idle_timeout_ms``, on audio time: that long without speech after
+        the last response's audio commits the silence as a turn and asks for a response."""
+        td = self.config["audio"]["input"].get("turn_detection") or {}
+        timeout = td.get("idle_timeout_ms")
+        if td.get("type") != "server_vad" or not timeout or self.active is not None:
+            return
+        start_ms = self.idle_since_ms
+        if self.audio_ms - start_ms < timeout:
+            return
+        item_id = new_id("item_")
+        self.idle_since_ms = self.audio_ms  # one timeout per silence, even with no response
+        await self.send(
+            "input_audio_buffer.timeout_triggered",
+            audio_start_ms=start_ms,
+            audio_end_ms=self.audio_ms,
+            item_id=item_id,
+        )
+        if self._vad is not None:
+            self._vad.reset(self.audio_ms)
+        await self._commit(item_id, max(start_ms, self._buffer_start_ms), self.audio_ms)
+        await self._respond_to_turn()
 
     async def _commit(self, item_id: str, start_ms: int, end_ms: int) -> None:
         fmt = self.config["audio"]["input"].get("format")
@@ -107,6 +140,7 @@ class InputAudioMixin(_Base):
         }
         self.append_item(item)
         self.user_turns += 1
+        self.idle_since_ms = max(self.idle_since_ms, end_ms)
         self.item_meta[item_id] = {
             "audio_ms": len(segment) * 1000 // rate,
             "samples": segment,
@@ -119,15 +153,25 @@ class InputAudioMixin(_Base):
             await self._transcribe(item, segment, rate)
 
     async def _transcribe(self, item: dict, segment: np.ndarray, rate: int) -> None:
-        result = await asyncio.to_thread(recognise, segment, rate)
+        extra_dirs = tuple(str(d) for d in self.emulator_config.caller_clip_dirs)
+        result = await asyncio.to_thread(recognise, segment, rate, extra_dirs)
         transcript = result.transcript
         self.item_meta[item["id"]]["recognised_clip"] = result.clip
-        for word in transcript.split(" "):
+        wants_logprobs = LOGPROBS in (self.config.get("include") or [])
+        logprob = SURE_LOGPROB if result.clip else UNSURE_LOGPROB
+        every: list[dict] = []
+        for word in transcript.split(" ") if transcript else []:
+            delta = word + " "
+            extra: dict = {}
+            if wants_logprobs:
+                extra["logprobs"] = [_logprob(delta, logprob)]
+                every += extra["logprobs"]
             await self.send(
                 "conversation.item.input_audio_transcription.delta",
                 item_id=item["id"],
                 content_index=0,
-                delta=word + " ",
+                delta=delta,
+                **extra,
             )
         item["content"][0]["transcript"] = transcript
         await self.send(
@@ -136,6 +180,7 @@ class InputAudioMixin(_Base):
             content_index=0,
             transcript=transcript,
             usage={"type": "duration", "seconds": round(len(segment) / rate, 2)},
+            **({"logprobs": every} if wants_logprobs else {}),
         )
 
     async def _on_input_audio_buffer_commit(self, event: dict) -> None:
@@ -165,3 +210,7 @@ class InputAudioMixin(_Base):
         if self._vad is not None:
             self._vad.reset(self.audio_ms)
         await self.send("input_audio_buffer.cleared")
+
+
+def _logprob(token: str, logprob: float) -> dict:
+    return {"token": token, "logprob": logprob, "bytes": list(token.encode())}

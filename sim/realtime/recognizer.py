@@ -5,7 +5,8 @@ z-normalised (so overall level changes do not matter; G.711 and 8k↔24k resampl
 move the envelope). The clip envelope slides over the committed audio (or the audio over
 the clip when it is shorter) and the best Pearson correlation over lags is the score.
 A clip is recognised when its score is at least ``MIN_SCORE`` and the overlap covers at
-least ``MIN_COVERAGE`` of the clip. Anything else is "(unrecognised speech, N.N s)".
+least ``MIN_COVERAGE`` of the clip. Silence is "" (the idle-timeout's empty turn); anything
+else is "(unrecognised speech, N.N s)". Users add clips of their own (``caller_clip_dirs``).
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ def _best_correlation(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @cache
-def _clip_envelopes() -> tuple[tuple[str, str, np.ndarray], ...]:
-    return tuple((c.name, c.text, envelope(c.samples, c.rate)) for c in caller_clips())
+def _clip_envelopes(extra_dirs: tuple[str, ...]) -> tuple[tuple[str, str, np.ndarray], ...]:
+    return tuple((c.name, c.text, envelope(c.samples, c.rate)) for c in caller_clips(extra_dirs))
 
 
 def _trim(env: np.ndarray) -> np.ndarray:
@@ -64,11 +65,13 @@ def _trim(env: np.ndarray) -> np.ndarray:
     return env[active[0] : active[-1] + 1]
 
 
-def recognise(samples: np.ndarray, rate: int) -> Recognition:
+def recognise(samples: np.ndarray, rate: int, extra_dirs: tuple[str, ...] = ()) -> Recognition:
     duration_s = len(samples) / rate if rate else 0.0
     env = _trim(envelope(samples, rate))
+    if len(env) == 0:
+        return Recognition(transcript="", clip=None, score=0.0)
     best: tuple[float, str | None, str] = (0.0, None, "")
-    for name, text, clip_env in _clip_envelopes():
+    for name, text, clip_env in _clip_envelopes(extra_dirs):
         clip = _trim(clip_env)
         if min(len(env), len(clip)) < MIN_COVERAGE * len(clip):
             continue

@@ -1,4 +1,9 @@
-"""One model response: choose what to say, then stream it as GA events."""
+"""One model response streamed as GA events: audio or text, function calls, or a failure.
+
+What the response says is decided by :mod:`sim.realtime.planner`. A response in the
+conversation (``conversation: "auto"``, the default) adds its items to it; an out-of-band one
+(``"none"``) only streams them.
+"""
 
 from __future__ import annotations
 
@@ -10,88 +15,23 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sim.realtime.audio import encode, format_rate
-from sim.realtime.clips import GREETING, bot_clip
-from sim.realtime.config import ScriptedFunctionCall
 from sim.realtime.ids import new_id
+from sim.realtime.planner import Plan, text_of
 
 if TYPE_CHECKING:
     from sim.realtime.session import EmulatedSession
 
-SAY_EXACTLY = "Say exactly:"
 
-
-@dataclass
-class Plan:
-    clip: str | None = None
-    transcript: str = ""
-    function_call: ScriptedFunctionCall | None = None
-    silent: bool = False
-
-
-@dataclass
+@dataclass(eq=False)  # identity: runs are kept in sets
 class ResponseRun:
     id: str
     plan: Plan
+    modalities: list[str] = field(default_factory=lambda: ["audio"])
+    in_conversation: bool = True
     cancel_reason: str | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task | None = None
     response: dict = field(default_factory=dict)
-
-
-def _text_of(item: dict) -> str:
-    return " ".join(c.get("text") or "" for c in item.get("content") or [] if c.get("text"))
-
-
-def say_exactly(items: list[dict]) -> str | None:
-    """Text after ``Say exactly:`` in the latest system/user text item, if that item is newer
-    than any assistant message or user audio (so the convention only drives one response)."""
-    for item in reversed(items):
-        if item.get("type") != "message":
-            continue
-        if item.get("role") == "assistant":
-            return None
-        kinds = {c.get("type") for c in item.get("content") or []}
-        if "input_audio" in kinds:
-            return None
-        if item.get("role") in ("system", "user") and "input_text" in kinds:
-            text = _text_of(item)
-            return _quoted_after_marker(text)
-    return None
-
-
-def _quoted_after_marker(text: str) -> str | None:
-    if SAY_EXACTLY not in text:
-        return None
-    return text.split(SAY_EXACTLY, 1)[1].strip().strip("\"'“”‘’ \n\t")
-
-
-def plan_response(session: EmulatedSession, params: dict | None = None) -> Plan:
-    # `response.instructions` with the marker is voiced verbatim (e.g. a fallback line).
-    said = _quoted_after_marker((params or {}).get("instructions") or "")
-    if said is not None:
-        return Plan(clip=GREETING, transcript=said)
-    turn = session.user_turns
-    last = session.items[-1] if session.items else {}
-    if last.get("type") == "function_call_output" and last.get("call_id") in session.silent_calls:
-        return Plan(silent=True)
-    for fc in session.emulator_config.function_calls:
-        if fc.after_user_turn == turn and turn not in session.fired_function_turns:
-            session.fired_function_turns.add(turn)
-            return Plan(function_call=fc)
-    said = say_exactly(session.items)
-    if said is not None:
-        return Plan(clip=GREETING, transcript=said)
-    # The greeting is the first thing said in a conversation, also one restated as text
-    # into a new session (a client reconnecting replays its items).
-    said_before = any(
-        it.get("type") == "message" and it.get("role") == "assistant" for it in session.items
-    )
-    if not said_before and turn == 0:
-        return Plan(clip=GREETING, transcript=bot_clip(GREETING).text)
-    replies = session.emulator_config.reply_clips()
-    name = replies[session.reply_index % len(replies)]
-    session.reply_index += 1
-    return Plan(clip=name, transcript=bot_clip(name).text)
 
 
 def _tokens_for_text(text: str) -> int:
@@ -103,7 +43,7 @@ def usage(session: EmulatedSession, out_audio_ms: int, out_text: str) -> dict:
     audio_in = 0
     for item in session.items:
         text_in += 4 + _tokens_for_text(
-            _text_of(item) + (item.get("arguments") or "") + (item.get("output") or "")
+            text_of(item) + (item.get("arguments") or "") + (item.get("output") or "")
         )
         meta = session.item_meta.get(item.get("id") or "", {})
         if item.get("role") == "user":
@@ -146,56 +86,92 @@ async def _pause(run: ResponseRun, seconds: float) -> None:
         pass
 
 
-async def stream_function_call(session: EmulatedSession, run: ResponseRun) -> None:
-    fc = run.plan.function_call
-    assert fc is not None
-    rid = run.id
-    item = {
-        "id": new_id("item_"),
-        "object": "realtime.item",
-        "type": "function_call",
-        "status": "in_progress",
-        "name": fc.name,
-        "call_id": new_id("call_", 16),
-        "arguments": "",
-    }
-    if not fc.reply_after_output:
-        session.silent_calls.add(item["call_id"])
-    await session.send("response.output_item.added", response_id=rid, output_index=0, item=item)
+async def _item_added(
+    session: EmulatedSession, run: ResponseRun, index: int, item: dict
+) -> str | None:
+    """Announce a new output item; in the conversation, store it. Returns its predecessor."""
+    await session.send(
+        "response.output_item.added", response_id=run.id, output_index=index, item=item
+    )
+    if not run.in_conversation:
+        return None
     prev = session.append_item(dict(item))
     await session.send("conversation.item.added", previous_item_id=prev, item=item)
-    args = fc.arguments
-    step = max(1, math.ceil(len(args) / 3))
-    for i in range(0, len(args), step):
-        await session.send(
-            "response.function_call_arguments.delta",
-            response_id=rid,
-            item_id=item["id"],
-            output_index=0,
-            call_id=item["call_id"],
-            delta=args[i : i + step],
-        )
+    return prev
+
+
+async def _item_done(
+    session: EmulatedSession,
+    run: ResponseRun,
+    index: int,
+    item: dict,
+    prev: str | None,
+    stored: dict,
+) -> None:
     await session.send(
-        "response.function_call_arguments.done",
-        response_id=rid,
-        item_id=item["id"],
-        output_index=0,
-        call_id=item["call_id"],
-        name=fc.name,
-        arguments=args,
+        "response.output_item.done", response_id=run.id, output_index=index, item=item
     )
-    item = {**item, "status": "completed", "arguments": args}
-    session.replace_item(item)
-    await session.send("response.output_item.done", response_id=rid, output_index=0, item=item)
-    await session.send("conversation.item.done", previous_item_id=prev, item=item)
-    run.response["output"] = [item]
-    run.response["usage"] = usage(session, 0, args)
+    if run.in_conversation:
+        session.replace_item(stored)
+        await session.send("conversation.item.done", previous_item_id=prev, item=stored)
+
+
+async def stream_failure(session: EmulatedSession, run: ResponseRun) -> None:
+    """The response ends ``failed``: an ``error`` event, then no output."""
+    err = run.plan.error
+    assert err is not None
+    await session.send_error(err.model_dump())
+    run.response["status_details"] = {
+        "type": "failed",
+        "error": {"type": err.type, "code": err.code},
+    }
+    run.response["usage"] = usage(session, 0, "")
+
+
+async def stream_function_calls(session: EmulatedSession, run: ResponseRun) -> None:
+    """Every planned call as its own output item, arguments streamed in three deltas."""
+    outputs = []
+    for index, call in enumerate(run.plan.function_calls):
+        item = {
+            "id": new_id("item_"),
+            "object": "realtime.item",
+            "type": "function_call",
+            "status": "in_progress",
+            "name": call.name,
+            "call_id": new_id("call_", 16),
+            "arguments": "",
+        }
+        if not call.reply_after_output:
+            session.silent_calls.add(item["call_id"])
+        prev = await _item_added(session, run, index, item)
+        args = call.arguments_json()
+        loc = {"response_id": run.id, "item_id": item["id"], "output_index": index}
+        step = max(1, math.ceil(len(args) / 3))
+        for i in range(0, len(args), step):
+            await session.send(
+                "response.function_call_arguments.delta",
+                **loc,
+                call_id=item["call_id"],
+                delta=args[i : i + step],
+            )
+        await session.send(
+            "response.function_call_arguments.done",
+            **loc,
+            call_id=item["call_id"],
+            name=call.name,
+            arguments=args,
+        )
+        item = {**item, "status": "completed", "arguments": args}
+        await _item_done(session, run, index, item, prev, item)
+        outputs.append(item)
+    run.response["output"] = outputs
+    run.response["usage"] = usage(session, 0, "".join(o["arguments"] for o in outputs))
 
 
 async def stream_message(session: EmulatedSession, run: ResponseRun) -> None:
     rid = run.id
     plan = run.plan
-    text_only = session.config.get("output_modalities") == ["text"]
+    text_only = "audio" not in run.modalities
     ctype = "output_text" if text_only else "output_audio"
     item = {
         "id": new_id("item_"),
@@ -206,27 +182,38 @@ async def stream_message(session: EmulatedSession, run: ResponseRun) -> None:
         "content": [],
     }
     iid = item["id"]
-    await session.send("response.output_item.added", response_id=rid, output_index=0, item=item)
-    prev = session.append_item(dict(item))
-    await session.send("conversation.item.added", previous_item_id=prev, item=item)
+    prev = await _item_added(session, run, 0, item)
     empty = {"type": "text", "text": ""} if text_only else {"type": "audio", "transcript": ""}
     loc = {"response_id": rid, "item_id": iid, "output_index": 0, "content_index": 0}
     await session.send("response.content_part.added", **loc, part=empty)
+    # From here the stored item has its content part, so a client that truncates it while
+    # it is still streaming (openai-agents does on every interrupt) finds content_index 0.
+    stored = session.find_item(iid) if run.in_conversation else None
+    live = {"type": ctype, "text": ""} if text_only else {"type": ctype, "transcript": ""}
+    if stored is not None:
+        stored["content"] = [live]
+    meta = session.item_meta.setdefault(iid, {"audio_ms": 0, "transcript": ""})
 
     words = re.findall(r"\S+\s*", plan.transcript)
     sent_words: list[str] = []
-    sent_ms = 0
+
+    def heard(word: str) -> None:
+        sent_words.append(word)
+        if "truncated_ms" not in meta:
+            meta["transcript"] = live["text" if text_only else "transcript"] = "".join(sent_words)
+
     if text_only:
         for word in words:
             if run.cancel_reason:
                 break
             await session.send("response.output_text.delta", **loc, delta=word)
-            sent_words.append(word)
+            heard(word)
             await _pause(run, 0.02 / session.emulator_config.stream_speed)
     else:
         fmt = session.config["audio"]["output"]["format"]
         rate = format_rate(fmt)
-        samples = bot_clip(plan.clip or GREETING).samples_for_rate(rate)
+        assert plan.voice is not None
+        samples = plan.voice.samples_for_rate(rate)
         chunk_ms = session.emulator_config.chunk_ms
         per_chunk = rate * chunk_ms // 1000
         n_chunks = max(1, math.ceil(len(samples) / per_chunk))
@@ -239,11 +226,12 @@ async def stream_message(session: EmulatedSession, run: ResponseRun) -> None:
             while len(sent_words) < due:
                 word = words[len(sent_words)]
                 await session.send("response.output_audio_transcript.delta", **loc, delta=word)
-                sent_words.append(word)
+                heard(word)
             chunk = samples[index * per_chunk : (index + 1) * per_chunk]
             payload = base64.b64encode(encode(chunk, fmt)).decode()
             await session.send("response.output_audio.delta", **loc, delta=payload)
-            sent_ms += len(chunk) * 1000 // rate
+            if "truncated_ms" not in meta:
+                meta["audio_ms"] += len(chunk) * 1000 // rate
             session.output_audio_started = True
             await _pause(run, chunk_ms / 1000 / session.emulator_config.stream_speed)
 
@@ -259,9 +247,18 @@ async def stream_message(session: EmulatedSession, run: ResponseRun) -> None:
     await session.send("response.content_part.done", **loc, part=part)
     content = {"type": ctype, "text": text} if text_only else {"type": ctype, "transcript": text}
     item = {**item, "status": "incomplete" if cancelled else "completed", "content": [content]}
-    session.replace_item(item)
-    session.item_meta[iid] = {"audio_ms": sent_ms, "transcript": text}
-    await session.send("response.output_item.done", response_id=rid, output_index=0, item=item)
-    await session.send("conversation.item.done", previous_item_id=prev, item=item)
+    if "truncated_ms" in meta:
+        # The client cut this item while it streamed: the conversation keeps what was heard.
+        kept = meta["transcript"]
+        truncated = (
+            {"type": ctype, "text": kept} if text_only else {"type": ctype, "transcript": kept}
+        )
+        stored_item = {**item, "content": [truncated]}
+    else:
+        meta["transcript"] = text
+        stored_item = item
+    await _item_done(session, run, 0, item, prev, stored_item)
+    if not run.in_conversation:
+        session.item_meta.pop(iid, None)
     run.response["output"] = [item]
-    run.response["usage"] = usage(session, sent_ms, text)
+    run.response["usage"] = usage(session, meta.get("audio_ms", 0), text)

@@ -56,6 +56,25 @@ def default_session(model: str, session_id: str, expires_at: int) -> dict:
     }
 
 
+def default_transcription_session(session_id: str, expires_at: int) -> dict:
+    """A ``?intent=transcription`` session: input audio only, transcribed, never answered."""
+    return {
+        "type": "transcription",
+        "object": "realtime.transcription_session",
+        "id": session_id,
+        "expires_at": expires_at,
+        "audio": {
+            "input": {
+                "format": dict(PCM_FORMAT),
+                "transcription": _normalise_transcription({}),
+                "noise_reduction": None,
+                "turn_detection": dict(SERVER_VAD_DEFAULTS),
+            }
+        },
+        "include": None,
+    }
+
+
 def _param_from_loc(data: Any, loc: tuple, prefix: str) -> str:
     """Dotted parameter path of a pydantic error location, keeping only real data keys."""
     path = prefix
@@ -116,10 +135,17 @@ def validate_session_update(event: dict) -> dict | None:
             "session.type",
             event_id,
         )
+    if session["type"] == "transcription":
+        from openai.types.realtime import RealtimeTranscriptionSessionCreateRequest
+
+        return validate_model(
+            RealtimeTranscriptionSessionCreateRequest, session, "session", event_id
+        )
     if session["type"] != "realtime":
         return error(
             "invalid_value",
-            f"Invalid value: '{session['type']}'. This emulator supports only 'realtime' sessions.",
+            f"Invalid value: '{session['type']}'. Supported values are: 'realtime' and "
+            "'transcription'.",
             "session.type",
             event_id,
         )
@@ -189,5 +215,5 @@ def merge_session(current: dict, update: dict) -> dict:
 
 def voice_change(current: dict, update: dict) -> bool:
     new_voice = ((update.get("audio") or {}).get("output") or {}).get("voice")
-    old_voice = current["audio"]["output"].get("voice")
+    old_voice = current["audio"].get("output", {}).get("voice")
     return new_voice is not None and new_voice != old_voice

@@ -14,6 +14,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from sim.realtime.config import EmulatorConfig
+from sim.realtime.faults import Faults
 from sim.realtime.schema import error
 from sim.realtime.session import EmulatedSession
 
@@ -78,12 +79,13 @@ class RealtimeEmulator:
         faults = self.config.faults_for(index)
         query = parse_qs(urlsplit(ws.request.path).query)
         model = (query.get("model") or [""])[0]
-        session = EmulatedSession(index, model, self.config, faults, ws)
+        transcription = (query.get("intent") or [""])[0] == "transcription" and not model
+        session = EmulatedSession(index, model, self.config, faults, ws, transcription)
         self.sessions.append(session)
         peer = ws.remote_address
         timers: list[asyncio.Task] = []
         try:
-            rejection = self._check(ws, model, faults)
+            rejection = self._check(ws, model, faults, transcription)
             if rejection is not None:
                 logger.info(
                     f"realtime emulator: connection #{index} from {peer} rejected: "
@@ -124,7 +126,9 @@ class RealtimeEmulator:
                 f"realtime emulator: connection #{index} closed (code={session.close_code})"
             )
 
-    def _check(self, ws: ServerConnection, model: str, faults) -> dict | None:
+    def _check(
+        self, ws: ServerConnection, model: str, faults: Faults, transcription: bool
+    ) -> dict | None:
         auth = ws.request.headers.get("Authorization", "")
         key = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else None
         if faults.bad_key or (self.config.api_key is not None and key != self.config.api_key):
@@ -134,7 +138,7 @@ class RealtimeEmulator:
                 f"Incorrect API key provided: {shown}. You can find your API key at "
                 "https://platform.openai.com/account/api-keys.",
             )
-        if faults.model_not_found or model not in self.config.known_models:
+        if faults.model_not_found or not (transcription or self.config.accepts_model(model)):
             return error(
                 "model_not_found",
                 f"The model '{model}' does not exist or you do not have access to it.",

@@ -2,36 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import Any
 
 import numpy as np
 from loguru import logger
-from websockets.exceptions import ConnectionClosed
 
-from sim.realtime import conversation
+from sim.realtime import conversation, lifecycle
 from sim.realtime.audio import format_rate
 from sim.realtime.config import EmulatorConfig
 from sim.realtime.conformance import event_problems
 from sim.realtime.faults import Faults
 from sim.realtime.ids import new_id
 from sim.realtime.input_audio import InputAudioMixin
-from sim.realtime.responses import (
-    ResponseRun,
-    plan_response,
-    stream_function_call,
-    stream_message,
-    usage,
-)
+from sim.realtime.responses import ResponseRun
 from sim.realtime.schema import (
     default_session,
+    default_transcription_session,
     error,
     merge_session,
     validate_session_update,
     voice_change,
 )
+from sim.realtime.script import TurnProgress
 from sim.realtime.vad import EnergyVAD
 
 CLIENT_EVENT_TYPES = (
@@ -46,7 +40,6 @@ CLIENT_EVENT_TYPES = (
     "response.create",
     "response.cancel",
 )
-IDLE_BUFFER_MS = 2000  # audio kept while no speech is in progress (VAD mode)
 
 
 class EmulatedSession(InputAudioMixin):
@@ -59,6 +52,7 @@ class EmulatedSession(InputAudioMixin):
         emulator_config: EmulatorConfig,
         faults: Faults,
         ws: Any = None,
+        transcription_only: bool = False,
     ) -> None:
         self.index = index
         self.id = new_id("sess_")
@@ -69,7 +63,13 @@ class EmulatedSession(InputAudioMixin):
         self.conversation_id = new_id("conv_")
         self.connected_at = time.time()
         expires = int(self.connected_at + emulator_config.session_cap_s)
-        self.config: dict = default_session(model, self.id, expires)
+        # `?intent=transcription`: input audio is transcribed, the model never answers.
+        self.transcription_only = transcription_only
+        self.config: dict = (
+            default_transcription_session(self.id, expires)
+            if transcription_only
+            else default_session(model, self.id, expires)
+        )
         self.items: list[dict] = []
         self.item_meta: dict[str, dict] = {}
         self.client_events: list[dict] = []
@@ -84,11 +84,14 @@ class EmulatedSession(InputAudioMixin):
         self.user_turns = 0
         self.response_count = 0
         self.reply_index = 0
-        self.fired_function_turns: set[int] = set()
+        self.turn_progress: dict[int, TurnProgress] = {}  # per scripted user turn
         self.silent_calls: set[str] = set()  # call_ids whose output gets an empty response
         self.last_input_tokens = 0
         self.output_audio_started = False
-        self.active: ResponseRun | None = None
+        self.active: ResponseRun | None = None  # the one response writing the conversation
+        self.out_of_band: set[ResponseRun] = set()  # `conversation: "none"` responses
+        # Audio time from which server VAD's idle_timeout_ms counts (after the last response).
+        self.idle_since_ms = 0
         # input audio, in the input format's native rate
         self.audio_ms = 0  # total audio appended during the session (audio time)
         self._samples_in = 0
@@ -190,6 +193,17 @@ class EmulatedSession(InputAudioMixin):
         if err is not None:
             await self.send_error(err)
             return
+        wanted_type = event["session"]["type"]
+        if wanted_type != self.config["type"]:
+            # The real API fixes the type when the connection opens (`?intent=`); switching
+            # here lets a client that says `type: transcription` after connecting carry on.
+            self.transcription_only = wanted_type == "transcription"
+            base = default_transcription_session if self.transcription_only else None
+            self.config = (
+                base(self.id, self.config.get("expires_at", 0))
+                if base
+                else default_session(self.model, self.id, self.config.get("expires_at", 0))
+            )
         old_in = self.config["audio"]["input"]
         self.config = merge_session(self.config, event["session"])
         new_in = self.config["audio"]["input"]
@@ -219,94 +233,29 @@ class EmulatedSession(InputAudioMixin):
 
     # --------------------------------------------------------------- responses
     async def _on_response_create(self, event: dict) -> None:
-        if self.active is not None:
-            await self.send_error(
-                error(
-                    "conversation_already_has_active_response",
-                    f"Conversation already has an active response in progress: {self.active.id}. "
-                    "Wait until the response is finished before creating a new one.",
-                    None,
-                    event.get("event_id"),
-                )
-            )
-            return
-        await self.start_response(event.get("response") or {})
+        await lifecycle.create(self, event)
 
     async def _on_response_cancel(self, event: dict) -> None:
-        if self.active is None:
-            await self.send_error(
-                error(
-                    "response_cancel_not_active",
-                    "Cancellation failed: no active response found.",
-                    None,
-                    event.get("event_id"),
-                )
-            )
-            return
-        await self.cancel_active("client_cancelled")
+        await lifecycle.cancel(self, event)
 
     async def start_response(self, params: dict) -> None:
-        out_cfg = self.config["audio"]["output"]
-        run = ResponseRun(id=new_id("resp_"), plan=plan_response(self, params))
-        run.response = {
-            "object": "realtime.response",
-            "id": run.id,
-            "status": "in_progress",
-            "status_details": None,
-            "output": [],
-            "conversation_id": self.conversation_id,
-            "output_modalities": self.config.get("output_modalities") or ["audio"],
-            "max_output_tokens": self.config.get("max_output_tokens", "inf"),
-            "audio": {"output": {"format": out_cfg["format"], "voice": out_cfg["voice"]}},
-            "usage": None,
-            "metadata": params.get("metadata"),
-        }
-        self.active = run
-        self.response_count += 1
-        await self.send("response.created", response=dict(run.response))
-        run.task = asyncio.create_task(self._run_response(run))
-
-    async def _run_response(self, run: ResponseRun) -> None:
-        try:
-            if run.plan.function_call is not None:
-                await stream_function_call(self, run)
-            elif run.plan.silent:
-                run.response["usage"] = usage(self, 0, "")
-            else:
-                await stream_message(self, run)
-            if run.cancel_reason:
-                run.response["status"] = "cancelled"
-                run.response["status_details"] = {"type": "cancelled", "reason": run.cancel_reason}
-            else:
-                run.response["status"] = "completed"
-            self.responses.append(run.response)
-            await self.send("response.done", response=run.response)
-        except ConnectionClosed:
-            # The client hung up mid-response (a call ending): normal, nothing to report.
-            logger.debug(f"realtime emulator response {run.id}: client closed the socket")
-        except Exception as exc:  # never let a response task die silently
-            if not self.closed:
-                logger.exception(f"realtime emulator response {run.id} failed: {exc}")
-        finally:
-            if self.active is run:
-                self.active = None
+        await lifecycle.start(self, params)
 
     async def cancel_active(self, reason: str) -> None:
-        run = self.active
-        if run is None:
-            return
-        run.cancel_reason = reason
-        run.wake.set()
-        self.cancellations.append({"response_id": run.id, "reason": reason, "at_ms": self.audio_ms})
-        if run.task is not None:
-            await asyncio.shield(run.task)
+        if self.active is not None:
+            await lifecycle.stop(self, self.active, reason)
+
+    def response_finished(self, run: ResponseRun) -> None:
+        """Server VAD's idle timeout counts from the end of the last response's audio."""
+        if run.in_conversation:
+            played_ms = self.item_meta.get(_first_output_id(run), {}).get("audio_ms", 0)
+            self.idle_since_ms = max(self.idle_since_ms, self.audio_ms + played_ms)
 
     async def shutdown(self) -> None:
         self.closed = True
-        run = self.active
-        if run is not None and run.task is not None:
-            run.task.cancel()
-            try:
-                await run.task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await lifecycle.shutdown(self)
+
+
+def _first_output_id(run: ResponseRun) -> str:
+    output = run.response.get("output") or [{}]
+    return output[0].get("id") or ""
