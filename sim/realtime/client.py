@@ -36,10 +36,17 @@ class RealtimeClient:
 
     @classmethod
     async def connect(
-        cls, url: str, model: str = "gpt-realtime", api_key: str = "sk-test", **kwargs: Any
+        cls,
+        url: str,
+        model: str = "gpt-realtime",
+        api_key: str = "sk-test",
+        intent: str | None = None,
+        **kwargs: Any,
     ) -> RealtimeClient:
+        """``intent="transcription"`` opens a transcription session (no model)."""
+        query = f"intent={intent}" if intent else f"model={model}"
         ws = await connect(
-            f"{url}?model={model}",
+            f"{url}?{query}",
             additional_headers={"Authorization": f"Bearer {api_key}"},
             max_size=16 * 1024 * 1024,
             **kwargs,

@@ -38,7 +38,7 @@ async def create(session: EmulatedSession, event: dict) -> None:
     if session.transcription_only:
         await session.send_error(
             error(
-                "invalid_request_error",
+                None,  # the real API's code for this is not documented
                 "Responses are not supported in transcription sessions.",
                 None,
                 event.get("event_id"),
