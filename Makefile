@@ -8,7 +8,7 @@ endif
 PY := .venv/bin/python
 ARGS ?=
 
-.PHONY: install run test test-fast lint format bench bench-echo call
+.PHONY: install run test test-fast test-peers lint format bench bench-echo call
 
 install: .venv/.installed
 
@@ -36,13 +36,38 @@ format: install
 # error and rerun (-rfER: "RERUN test_x"), and --durations the slowest tests.
 PYTEST := $(PY) -m pytest -q -rfER --durations=15
 
-# Every tier.
+# Every tier, then the peer clients.
 test: lint
-	$(PYTEST)
+	$(PYTEST) $(PEER_ELSEWHERE)
+	$(MAKE) --no-print-directory test-peers
 
 # Unit and in-process tiers: no child processes.
 test-fast: lint
-	$(PYTEST) -m "not e2e"
+	$(PYTEST) -m "not e2e" $(PEER_ELSEWHERE)
+
+# Peer clients drive the Realtime emulator from their own environments, one per dependency
+# group of tests/peers/pyproject.toml (their pins clash with the bot's lock): the `openai`
+# SDK, openai-agents, livekit-plugins-openai. Each gets the emulator as others install it
+# (the sim/ package) and none of the bot. An environment that cannot be installed leaves
+# its tests to skip, saying so, in .venv. (tests/peers/test_pipecat.py runs in .venv.)
+PEERS := openai agents livekit
+PEER_ELSEWHERE := $(foreach p,$(PEERS),--ignore=tests/peers/test_$(p).py)
+# The peers' environments hold the sim package built from the work tree: rebuilt when it changes.
+PEER_LOCK := tests/peers/pyproject.toml tests/peers/uv.lock sim/pyproject.toml \
+	$(shell find sim -name '*.py' -o -name '*.json' -o -name '*.wav' 2>/dev/null)
+
+.venv-peers/%/.installed: $(PEER_LOCK)
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@if UV_PROJECT_ENVIRONMENT=$(CURDIR)/.venv-peers/$* $(UV) sync --quiet --project tests/peers \
+		--frozen --only-group $* --reinstall-package realtime-voice-bot-sim; then touch $@; \
+	else echo "peer group '$*' could not be installed: its tests will be skipped"; fi
+
+test-peers: install $(foreach p,$(PEERS),.venv-peers/$(p)/.installed)
+	@for p in $(PEERS); do \
+		py=.venv-peers/$$p/bin/python; [ -f .venv-peers/$$p/.installed ] || py=$(PY); \
+		echo "== peer $$p ($$py)"; \
+		$$py -m pytest -q -rfEs -p no:cacheprovider tests/peers/test_$$p.py || exit 1; \
+	done
 
 bench: install
 	$(PY) -m bench $(ARGS)

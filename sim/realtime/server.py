@@ -155,7 +155,13 @@ class RealtimeEmulator:
 
     async def _drop_later(self, session: EmulatedSession, delay: float) -> None:
         await asyncio.sleep(delay)
-        logger.info(f"realtime emulator: dropping connection #{session.index} (fault)")
+        self.drop(session.index)
+
+    def drop(self, index: int) -> None:
+        """Abort connection ``index`` (no close frame), as a network failure would; tests
+        call it to make a client reconnect at a moment of their choosing."""
+        session = self.sessions[index]
+        logger.info(f"realtime emulator: dropping connection #{index} (fault)")
         session.close_code = 1006
         session.closed = True
         session.ws.transport.abort()
