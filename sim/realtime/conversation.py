@@ -69,10 +69,6 @@ async def create(session: EmulatedSession, event: dict) -> None:
             part.pop("audio")  # the server does not echo audio bytes in item events
             part.setdefault("transcript", None)
     session.item_meta[item["id"]] = meta
-    if item.get("role") == "user":
-        # A user message is a turn whether spoken or typed, so a text-only client plays
-        # the same script as an audio one.
-        session.user_turns += 1
     prev = session.append_item(item, prev_id)
     await session.send("conversation.item.added", previous_item_id=prev, item=item)
     await session.send("conversation.item.done", previous_item_id=prev, item=item)

@@ -140,6 +140,7 @@ class InputAudioMixin(_Base):
         }
         self.append_item(item)
         self.user_turns += 1
+        self.counted_user_item = item_id
         self.idle_since_ms = max(self.idle_since_ms, end_ms)
         self.item_meta[item_id] = {
             "audio_ms": len(segment) * 1000 // rate,

@@ -79,6 +79,8 @@ async def cancel(session: EmulatedSession, event: dict) -> None:
 
 async def start(session: EmulatedSession, params: dict) -> None:
     in_conversation = params.get("conversation", "auto") != "none"
+    if in_conversation:
+        session.count_typed_turn()
     out_cfg = session.config["audio"]["output"]
     modalities = params.get("output_modalities") or session.config.get("output_modalities")
     run = ResponseRun(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import copy
 import math
 import re
 from dataclasses import dataclass, field
@@ -112,7 +113,8 @@ async def _item_done(
         "response.output_item.done", response_id=run.id, output_index=index, item=item
     )
     if run.in_conversation:
-        session.replace_item(stored)
+        # A copy: a later truncation edits the stored item, not the response's output.
+        session.replace_item(copy.deepcopy(stored))
         await session.send("conversation.item.done", previous_item_id=prev, item=stored)
 
 

@@ -1,8 +1,9 @@
 """A conversation script: what the emulated model does in its response to each user turn.
 
-A user turn is a user message entering the conversation: committed input audio (server VAD
-or ``input_audio_buffer.commit``), or a ``conversation.item.create`` with role ``user``
-(text or audio). Turn 0 is everything before the first one (the greeting).
+A user turn is committed input audio (server VAD, its idle timeout, or
+``input_audio_buffer.commit``), or a user message the client created (text or audio) that is
+the latest item when a response is asked for. Turn 0 is everything before the first one
+(the greeting).
 """
 
 from __future__ import annotations

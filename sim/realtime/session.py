@@ -82,6 +82,7 @@ class EmulatedSession(InputAudioMixin):
         self.close_code: int | None = None
         self.closed_at: float | None = None  # time.time() when the connection ended
         self.user_turns = 0
+        self.counted_user_item: str | None = None  # the user message counted last
         self.response_count = 0
         self.reply_index = 0
         self.turn_progress: dict[int, TurnProgress] = {}  # per scripted user turn
@@ -237,6 +238,17 @@ class EmulatedSession(InputAudioMixin):
 
     async def _on_response_cancel(self, event: dict) -> None:
         await lifecycle.cancel(self, event)
+
+    def count_typed_turn(self) -> None:
+        """A response asked for right after a user message the client created is that
+        message's turn, so a text-only client plays the same script as an audio one. Only
+        the latest item counts: a client restating its history (Pipecat's first response,
+        a reconnect) adds many user messages but asks for one reply, and a response after
+        a function output continues the turn it belongs to."""
+        last = self.items[-1] if self.items else {}
+        if last.get("role") == "user" and last.get("id") != self.counted_user_item:
+            self.user_turns += 1
+            self.counted_user_item = last.get("id")
 
     async def start_response(self, params: dict) -> None:
         await lifecycle.start(self, params)
