@@ -47,6 +47,7 @@ from pipelines.realtime.response_guard import ResponseGuardMixin
 from pipelines.realtime.rollover import RolloverMixin
 from pipelines.realtime.session_opener import ReadySession, open_session
 from pipelines.realtime.stats import RealtimeHealth, ReconnectEntry
+from pipelines.realtime.tool_args import guard_tool_arguments
 
 
 class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealtimeLLMService):
@@ -330,6 +331,9 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
             # After Pipecat's handler, which is what marks the old response finished.
             follow_up, self._follow_up_due = self._follow_up_due, None
             await self._follow_up(follow_up)
+
+    async def _handle_evt_function_call_arguments_done(self, evt):
+        await super()._handle_evt_function_call_arguments_done(guard_tool_arguments(evt))
 
     def _transcription_enabled(self) -> bool:
         audio = self._settings.session_properties.audio
