@@ -28,12 +28,14 @@ from pipecat.frames.frames import (
     BotStartedSpeakingFrame,
     BotStoppedSpeakingFrame,
     Frame,
+    InputAudioRawFrame,
     LLMFullResponseEndFrame,
+    TTSStartedFrame,
     TTSStoppedFrame,
 )
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.openai.realtime import events
-from pipecat.services.openai.realtime.llm import OPENAI_SAMPLE_RATE, OpenAIRealtimeLLMService
+from pipecat.services.openai.realtime.llm import CurrentAudioResponse, OpenAIRealtimeLLMService
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
@@ -43,6 +45,7 @@ from pipelines.realtime.conversation_log import ConversationLog
 from pipelines.realtime.errors import RealtimeFailure
 from pipelines.realtime.event_handlers import PIPECAT_HANDLERS
 from pipelines.realtime.first_audio import Attempt, FirstAudioWatch
+from pipelines.realtime.g711 import G711Codec, SessionAudio
 from pipelines.realtime.response_guard import ResponseGuardMixin
 from pipelines.realtime.rollover import RolloverMixin
 from pipelines.realtime.session_opener import ReadySession, open_session
@@ -58,6 +61,7 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
         stats: RealtimeHealth,
         fallback_instructions: str,
         call_tag: str = "",
+        g711: G711Codec | None = None,
         **kwargs,
     ):
         super().__init__(function_call_timeout_secs=resilience.timeouts.tool_s, **kwargs)
@@ -66,7 +70,8 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
         self._fallback_instructions = fallback_instructions
         self._tag = f"call {call_tag}: " if call_tag else ""
         self._log = ConversationLog()
-        self._backlog = AudioBacklog(resilience.reconnect.audio_buffer_s)
+        self._audio = SessionAudio(g711)
+        self._backlog = AudioBacklog(resilience.reconnect.audio_buffer_s, self._audio.bytes_per_s)
         self._queued: list[dict] | None = None  # not None during a gap
         self._captured: list[events.ClientEvent] | None = None
         self._replayed_ids: set[str] = set()
@@ -276,15 +281,8 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
                 self._queued = [realtime_message]
                 self._on_connection_lost(ws, f"send failed: {type(e).__name__}")
 
-    async def _session_audio(self, frame) -> bytes:
-        """The frame's audio in the session's input format (24 kHz PCM here; G.711 on phone
-        lines, pipelines/realtime/g711.py)."""
-        if frame.sample_rate == OPENAI_SAMPLE_RATE:
-            return frame.audio
-        return await self._resampler.resample(frame.audio, frame.sample_rate, OPENAI_SAMPLE_RATE)
-
-    async def _send_user_audio(self, frame):
-        audio = await self._session_audio(frame)
+    async def _send_user_audio(self, frame: InputAudioRawFrame):
+        audio = await self._audio.to_session(frame)
         if not audio:
             return
         if self._queued is not None or self._websocket is None:
@@ -334,6 +332,36 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
 
     async def _handle_evt_function_call_arguments_done(self, evt):
         await super()._handle_evt_function_call_arguments_done(guard_tool_arguments(evt))
+
+    def _calculate_audio_duration_ms(self, total_bytes: int, *args, **kwargs) -> int:
+        if self._audio.g711 is None:
+            return super()._calculate_audio_duration_ms(total_bytes, *args, **kwargs)
+        return self._audio.duration_ms(total_bytes)
+
+    async def _handle_evt_audio_delta(self, evt):
+        if self._audio.g711 is None:
+            await super()._handle_evt_audio_delta(evt)
+            return
+        # Pipecat's handler, except that the delta is G.711 at 8 kHz.
+        await self.stop_ttfb_metrics()
+        current = self._current_audio_response
+        if not current:
+            self._current_audio_response = CurrentAudioResponse(
+                item_id=evt.item_id,
+                content_index=evt.content_index,
+                start_time_ms=int(time.time() * 1000),
+                response_id=evt.response_id,
+            )
+            await self.push_frame(TTSStartedFrame())
+        elif current.item_id != evt.item_id:
+            # Several output items in one response play as one turn (as Pipecat does).
+            current.item_id, current.content_index = evt.item_id, evt.content_index
+            current.response_id = evt.response_id
+            current.start_time_ms = int(time.time() * 1000)
+            current.total_size = 0
+        g711 = base64.b64decode(evt.delta)
+        self._current_audio_response.total_size += len(g711)
+        await self.push_frame(self._audio.to_frame(g711))
 
     def _transcription_enabled(self) -> bool:
         audio = self._settings.session_properties.audio
