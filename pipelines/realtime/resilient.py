@@ -44,16 +44,15 @@ from pipelines.realtime.audio_backlog import AudioBacklog
 from pipelines.realtime.conversation_log import ConversationLog
 from pipelines.realtime.errors import RealtimeFailure
 from pipelines.realtime.event_handlers import PIPECAT_HANDLERS
-from pipelines.realtime.first_audio import Attempt, FirstAudioWatch
 from pipelines.realtime.g711 import G711Codec, SessionAudio
-from pipelines.realtime.response_guard import ResponseGuardMixin
+from pipelines.realtime.response_guard import ResponseGuard
 from pipelines.realtime.rollover import RolloverMixin
 from pipelines.realtime.session_opener import ReadySession, open_session
-from pipelines.realtime.stats import RealtimeHealth, ReconnectEntry
+from pipelines.realtime.stats import RealtimeHealth, ReconnectEntry, count_timeout
 from pipelines.realtime.tool_args import guard_tool_arguments
 
 
-class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealtimeLLMService):
+class ResilientRealtimeLLMService(RolloverMixin, OpenAIRealtimeLLMService):
     def __init__(
         self,
         *,
@@ -67,7 +66,6 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
         super().__init__(function_call_timeout_secs=resilience.timeouts.tool_s, **kwargs)
         self.resilience = resilience
         self.stats = stats
-        self._fallback_instructions = fallback_instructions
         self._tag = f"call {call_tag}: " if call_tag else ""
         self._log = ConversationLog()
         self._audio = SessionAudio(g711)
@@ -76,19 +74,33 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
         self._captured: list[events.ClientEvent] | None = None
         self._replayed_ids: set[str] = set()
         self._awaiting_transcript: set[str] = set()
-        self._server_response_open = False
-        self._after_cancel: Attempt | None = None
-        self._next_response_instructions: str | None = None
         self._reconnect_task: asyncio.Task | None = None
         self._unacked: dict[str, dict] = {}
-        self._follow_up_due: Attempt | None = None
-        self._bot_finished = asyncio.Event()
-        self._failed = False
         self._closing = False
-        self._watch = FirstAudioWatch(
-            resilience.timeouts.first_audio_s, self._on_first_audio_timeout, self.create_task
+        self._guard = ResponseGuard(
+            timeouts=resilience.timeouts,
+            fallback_instructions=fallback_instructions,
+            stats=stats,
+            tag=self._tag,
+            respond=self._respond_now,
+            send=self.send_client_event,
+            end_call=self._end_call,
+            can_speak=self._can_speak,
+            create_task=self.create_task,
         )
         self._init_rollover()
+
+    # ------------------------------------------------------------ what the guard asks of it
+    async def _respond_now(self) -> None:
+        # Asked only once the reply Pipecat may still think is running is over or cancelled.
+        self._response_active = False
+        await self._create_response()
+
+    async def _end_call(self, cause: str) -> None:
+        await self.push_error(error_msg=cause)
+
+    def _can_speak(self) -> bool:
+        return self._websocket is not None and self._context is not None
 
     # ------------------------------------------------------------ life cycle
     async def _connect(self):
@@ -100,7 +112,7 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
 
     async def _disconnect(self):
         self._closing = True
-        self._watch.stop()
+        self._guard.close()
         await self._stop_rollover()
         task, self._reconnect_task = self._reconnect_task, None
         if task is not None and task is not asyncio.current_task():
@@ -114,14 +126,14 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
                 return await self._open_session(), attempt
             except RealtimeFailure as failure:
                 if failure.fatal or self._closing:
-                    await self._fail(failure.verdict.cause, apologize=False)
+                    await self._guard.fail(failure.verdict.cause, apologize=False)
                     return None, attempt
                 logger.warning(
                     f"{self._tag}Realtime {why}: attempt {attempt}/{policy.max_attempts} "
                     f"failed: {failure.verdict.cause}"
                 )
                 if attempt == policy.max_attempts:
-                    await self._fail(
+                    await self._guard.fail(
                         f"Realtime API unreachable after {attempt} attempts: "
                         f"{failure.verdict.cause}",
                         apologize=False,
@@ -138,7 +150,7 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
             await self._auth_headers(),
             await self._session_update_payload(),
             self.resilience.timeouts,
-            self._count_timeout,
+            lambda which: count_timeout(self.stats, which, self._tag),
         )
 
     async def _session_update_payload(self) -> dict:
@@ -150,22 +162,17 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
             captured, self._captured = self._captured, None
         return captured[-1].model_dump(exclude_none=True)
 
-    def _count_timeout(self, which: str) -> None:
-        setattr(self.stats.timeouts, which, getattr(self.stats.timeouts, which) + 1)
-        logger.warning(f"{self._tag}Realtime timeout: {which.replace('_', ' ')}")
-
     # ------------------------------------------------------------ the switch
     def _begin_gap(self) -> bool:
         """Stop sending to the current socket; True if a reply was cut off."""
         if self._queued is None:
             self._queued = []
         # A reply is owed if one was running, asked for, or due after the caller's turn.
-        cut = self._response_active or self._server_response_open or self._watch.waiting
+        cut = self._response_active or self._guard.reply_owed
         # Items sent but not yet confirmed by the old session go again, in their order.
         self._queued[:0] = list(self._unacked.values())
         self._unacked.clear()
-        self._watch.stop()
-        self._server_response_open = False
+        self._guard.drop_reply()
         self._response_active = False
         self._response_create_owed = False
         self._pending_function_calls.clear()
@@ -210,7 +217,7 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
         return replayed, self._backlog.seconds(audio), asks_response
 
     def _on_connection_lost(self, ws: ClientConnection, cause: str) -> None:
-        if ws is not self._websocket or self._closing or self._failed:
+        if ws is not self._websocket or self._closing or self._guard.failed:
             return
         if self._reconnect_task is None or self._reconnect_task.done():
             self._reconnect_task = self.create_task(self._reconnect(cause))
@@ -253,10 +260,8 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
         if self._captured is not None:
             self._captured.append(event)
             return
-        if isinstance(event, events.ResponseCreateEvent) and self._next_response_instructions:
-            event.response = event.response or events.ResponseProperties()
-            event.response.instructions = self._next_response_instructions
-            self._next_response_instructions = None
+        if isinstance(event, events.ResponseCreateEvent):
+            self._guard.instruct(event)
         if self._queued is not None:
             # A truncation names audio of the old session; the new one only has the text.
             if not isinstance(event, events.ConversationItemTruncateEvent):
@@ -301,7 +306,7 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
     async def _receive_loop(self, ws: ClientConnection) -> None:
         try:
             async for message in ws:
-                if ws is not self._websocket or self._failed:
+                if ws is not self._websocket or self._guard.failed:
                     return
                 try:
                     await self._on_message(message)
@@ -318,20 +323,23 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
         if evt is None:
             return
         if evt.type == "error":
-            await self._on_error_event(evt)
+            if not await self._maybe_handle_evt_retrieve_conversation_item_error(evt):
+                await self._guard.on_error(evt.error, session_ready=self._api_session_ready)
             return
         if not await self._observe(evt):
             return
         handler = PIPECAT_HANDLERS.get(evt.type)
         if handler is not None:
             await getattr(self, handler)(evt)
-        if evt.type == "response.done" and self._follow_up_due is not None:
-            # After Pipecat's handler, which is what marks the old response finished.
-            follow_up, self._follow_up_due = self._follow_up_due, None
-            await self._follow_up(follow_up)
+        if evt.type == "response.done":
+            await self._guard.after_response_done()
 
     async def _handle_evt_function_call_arguments_done(self, evt):
         await super()._handle_evt_function_call_arguments_done(guard_tool_arguments(evt))
+
+    async def _timeout_function_call(self, runner_item):
+        self._guard.tool_timed_out(runner_item.function_name)
+        await super()._timeout_function_call(runner_item)
 
     def _calculate_audio_duration_ms(self, total_bytes: int, *args, **kwargs) -> int:
         if self._audio.g711 is None:
@@ -404,14 +412,13 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
         elif etype == "input_audio_buffer.speech_stopped":
             self._caller_speaking = False
             self._mark_activity()
-            self._watch.start()
+            self._guard.turn_ended()
         elif etype == "response.created":
-            self._server_response_open = True
-            self._watch.start()
+            self._guard.response_created()
         elif etype == "response.output_audio.delta":
-            self._watch.heard()
+            self._guard.audio_heard()
         elif etype == "response.done":
-            await self._on_response_done(evt)
+            await self._guard.response_done(evt)
         return True
 
     # ------------------------------------------------------------ frames
@@ -421,5 +428,5 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
             self._bot_speaking = True
         elif isinstance(frame, BotStoppedSpeakingFrame):
             self._bot_speaking = False
-            self._bot_finished.set()
+            self._guard.bot_finished()
             self._mark_activity()

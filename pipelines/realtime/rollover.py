@@ -58,9 +58,8 @@ class RolloverMixin:
             and not self._caller_speaking
             and not self._bot_speaking
             and not self._response_active
-            and not self._server_response_open
+            and not self._guard.reply_owed
             and self._current_audio_response is None
-            and not self._watch.waiting
             and not self._open_function_calls
             and not self._awaiting_transcript
             and not self._unacked
