@@ -46,13 +46,13 @@ from pipelines.realtime.errors import RealtimeFailure
 from pipelines.realtime.event_handlers import PIPECAT_HANDLERS
 from pipelines.realtime.g711 import G711Codec, SessionAudio
 from pipelines.realtime.response_guard import ResponseGuard
-from pipelines.realtime.rollover import RolloverMixin
+from pipelines.realtime.rollover import Rollover
 from pipelines.realtime.session_opener import ReadySession, open_session
 from pipelines.realtime.stats import RealtimeHealth, ReconnectEntry, count_timeout
 from pipelines.realtime.tool_args import guard_tool_arguments
 
 
-class ResilientRealtimeLLMService(RolloverMixin, OpenAIRealtimeLLMService):
+class ResilientRealtimeLLMService(OpenAIRealtimeLLMService):
     def __init__(
         self,
         *,
@@ -88,9 +88,17 @@ class ResilientRealtimeLLMService(RolloverMixin, OpenAIRealtimeLLMService):
             can_speak=self._can_speak,
             create_task=self.create_task,
         )
-        self._init_rollover()
+        self._rollover = Rollover(
+            resilience.rollover,
+            stats=stats,
+            tag=self._tag,
+            open_session=self._open_session,
+            settled=self._settled,
+            switch_to=self._roll_over_to,
+            create_task=self.create_task,
+        )
 
-    # ------------------------------------------------------------ what the guard asks of it
+    # ------------------------------------------------------------ what the parts ask of it
     async def _respond_now(self) -> None:
         # Asked only once the reply Pipecat may still think is running is over or cancelled.
         self._response_active = False
@@ -101,6 +109,19 @@ class ResilientRealtimeLLMService(RolloverMixin, OpenAIRealtimeLLMService):
 
     def _can_speak(self) -> bool:
         return self._websocket is not None and self._context is not None
+
+    def _settled(self) -> bool:
+        """Nothing queued, running, playing or unconfirmed: the service's half of quiet."""
+        return (
+            self._queued is None
+            and self._websocket is not None
+            and not self._response_active
+            and not self._guard.reply_owed
+            and self._current_audio_response is None
+            and not self._open_function_calls
+            and not self._awaiting_transcript
+            and not self._unacked
+        )
 
     # ------------------------------------------------------------ life cycle
     async def _connect(self):
@@ -113,7 +134,7 @@ class ResilientRealtimeLLMService(RolloverMixin, OpenAIRealtimeLLMService):
     async def _disconnect(self):
         self._closing = True
         self._guard.close()
-        await self._stop_rollover()
+        await self._rollover.stop()
         task, self._reconnect_task = self._reconnect_task, None
         if task is not None and task is not asyncio.current_task():
             task.cancel()
@@ -191,9 +212,9 @@ class ResilientRealtimeLLMService(RolloverMixin, OpenAIRealtimeLLMService):
         """Make ``ready`` the live session and re-seed it. Returns (items replayed, seconds
         of caller audio sent, whether a queued event already asks for a response)."""
         old, self._websocket = self._websocket, ready.ws
-        self._session_expires_at = ready.expires_at
-        self._session_started = time.monotonic()
+        self._rollover.session_opened(ready.expires_at)
         self.stats.sessions += 1
+        # Pipecat's _disconnect cancels this task, so it must be the attribute it reads.
         self._receive_task = self.create_task(self._receive_loop(ready.ws))
         replayed = 0
         if not self._llm_needs_conversation_setup:
@@ -213,8 +234,14 @@ class ResilientRealtimeLLMService(RolloverMixin, OpenAIRealtimeLLMService):
         if old is not None and old is not ready.ws:
             self.create_task(old.close())
         await self._handle_evt_session_updated(events.parse_server_event(ready.updated_event))
-        self._schedule_rollover()
+        if not self._closing:
+            self._rollover.schedule()
         return replayed, self._backlog.seconds(audio), asks_response
+
+    async def _roll_over_to(self, standby: ReadySession) -> int:
+        self._begin_gap()
+        replayed, _audio_s, _asks = await self._switch_to(standby)
+        return replayed
 
     def _on_connection_lost(self, ws: ClientConnection, cause: str) -> None:
         if ws is not self._websocket or self._closing or self._guard.failed:
@@ -228,7 +255,7 @@ class ResilientRealtimeLLMService(RolloverMixin, OpenAIRealtimeLLMService):
         old, self._websocket = self._websocket, None
         if old is not None:
             self.create_task(old.close())
-        await self._stop_rollover()
+        await self._rollover.stop()
         await self._close_cut_reply()
         logger.warning(f"{self._tag}Realtime connection lost ({cause}); reconnecting")
         ready, attempts = await self._open_with_retries("reconnect")
@@ -408,10 +435,9 @@ class ResilientRealtimeLLMService(RolloverMixin, OpenAIRealtimeLLMService):
         elif etype == "response.output_audio_transcript.delta":
             self._log.add_reply_text(evt.item_id, evt.delta)
         elif etype == "input_audio_buffer.speech_started":
-            self._caller_speaking = True
+            self._rollover.caller_started()
         elif etype == "input_audio_buffer.speech_stopped":
-            self._caller_speaking = False
-            self._mark_activity()
+            self._rollover.caller_stopped()
             self._guard.turn_ended()
         elif etype == "response.created":
             self._guard.response_created()
@@ -425,8 +451,7 @@ class ResilientRealtimeLLMService(RolloverMixin, OpenAIRealtimeLLMService):
     async def process_frame(self, frame: Frame, direction: FrameDirection):
         await super().process_frame(frame, direction)
         if isinstance(frame, BotStartedSpeakingFrame):
-            self._bot_speaking = True
+            self._rollover.bot_started()
         elif isinstance(frame, BotStoppedSpeakingFrame):
-            self._bot_speaking = False
+            self._rollover.bot_stopped()
             self._guard.bot_finished()
-            self._mark_activity()
