@@ -41,7 +41,7 @@ from websockets.exceptions import ConnectionClosed
 
 from bot.config.realtime import RealtimeResilienceConfig
 from pipelines.realtime.audio_backlog import AudioBacklog
-from pipelines.realtime.conversation_log import ConversationLog
+from pipelines.realtime.conversation_log import ConversationTracker
 from pipelines.realtime.errors import RealtimeFailure
 from pipelines.realtime.event_handlers import PIPECAT_HANDLERS
 from pipelines.realtime.g711 import G711Codec, SessionAudio
@@ -67,15 +67,12 @@ class ResilientRealtimeLLMService(OpenAIRealtimeLLMService):
         self.resilience = resilience
         self.stats = stats
         self._tag = f"call {call_tag}: " if call_tag else ""
-        self._log = ConversationLog()
         self._audio = SessionAudio(g711)
         self._backlog = AudioBacklog(resilience.reconnect.audio_buffer_s, self._audio.bytes_per_s)
+        self._conversation = ConversationTracker()
         self._queued: list[dict] | None = None  # not None during a gap
         self._captured: list[events.ClientEvent] | None = None
-        self._replayed_ids: set[str] = set()
-        self._awaiting_transcript: set[str] = set()
         self._reconnect_task: asyncio.Task | None = None
-        self._unacked: dict[str, dict] = {}
         self._closing = False
         self._guard = ResponseGuard(
             timeouts=resilience.timeouts,
@@ -119,8 +116,7 @@ class ResilientRealtimeLLMService(OpenAIRealtimeLLMService):
             and not self._guard.reply_owed
             and self._current_audio_response is None
             and not self._open_function_calls
-            and not self._awaiting_transcript
-            and not self._unacked
+            and self._conversation.settled
         )
 
     # ------------------------------------------------------------ life cycle
@@ -191,8 +187,7 @@ class ResilientRealtimeLLMService(OpenAIRealtimeLLMService):
         # A reply is owed if one was running, asked for, or due after the caller's turn.
         cut = self._response_active or self._guard.reply_owed
         # Items sent but not yet confirmed by the old session go again, in their order.
-        self._queued[:0] = list(self._unacked.values())
-        self._unacked.clear()
+        self._queued[:0] = self._conversation.take_unacked()
         self._guard.drop_reply()
         self._response_active = False
         self._response_create_owed = False
@@ -218,8 +213,7 @@ class ResilientRealtimeLLMService(OpenAIRealtimeLLMService):
         self._receive_task = self.create_task(self._receive_loop(ready.ws))
         replayed = 0
         if not self._llm_needs_conversation_setup:
-            for item in self._log.replay_items():
-                self._replayed_ids.add(item["id"])
+            for item in self._conversation.replay():
                 await self._ws_send({"type": "conversation.item.create", "item": item})
                 replayed += 1
         audio = self._backlog.take()
@@ -296,7 +290,7 @@ class ResilientRealtimeLLMService(OpenAIRealtimeLLMService):
             return
         message = event.model_dump(exclude_none=True)
         if isinstance(event, events.ConversationItemCreateEvent):
-            self._unacked[event.item.id] = message
+            self._conversation.sent(event.item.id, message)
         await self._ws_send(message)
 
     async def _ws_send(self, realtime_message):
@@ -403,37 +397,15 @@ class ResilientRealtimeLLMService(OpenAIRealtimeLLMService):
         return bool(audio and audio.input and audio.input.transcription)
 
     async def _observe(self, evt) -> bool:
-        """Keep the conversation log and the call's state; False skips Pipecat's handler."""
+        """Tell the parts what the server did; False keeps the event from Pipecat's handler."""
         etype = evt.type
-        if etype in ("conversation.item.added", "conversation.item.done"):
-            item = evt.item.model_dump(exclude_none=True)
-            self._log.upsert(item, evt.previous_item_id)
-            self._unacked.pop(evt.item.id, None)
-            if evt.item.id in self._replayed_ids:
-                if etype == "conversation.item.done":
-                    self._replayed_ids.discard(evt.item.id)
-                return False  # a restated item, not something new the model said
-        elif etype == "conversation.item.retrieved":
-            item = evt.item.model_dump(exclude_none=True)
-            for part in item.get("content") or []:
-                part.pop("audio", None)
-            self._log.upsert(item)
-        elif etype == "conversation.item.deleted":
-            self._log.remove(evt.item_id)
-        elif etype == "input_audio_buffer.committed":
+        if etype == "input_audio_buffer.committed":
             self._backlog.committed()
             if self._transcription_enabled():
-                self._awaiting_transcript.add(evt.item_id)
+                self._conversation.transcript_due(evt.item_id)
         elif etype == "conversation.item.truncated":
             # The server cut the transcript to what was heard; fetch it to restate it exactly.
             await self.send_client_event(events.ConversationItemRetrieveEvent(item_id=evt.item_id))
-        elif etype == "conversation.item.input_audio_transcription.completed":
-            self._log.set_user_transcript(evt.item_id, evt.transcript)
-            self._awaiting_transcript.discard(evt.item_id)
-        elif etype == "conversation.item.input_audio_transcription.failed":
-            self._awaiting_transcript.discard(evt.item_id)
-        elif etype == "response.output_audio_transcript.delta":
-            self._log.add_reply_text(evt.item_id, evt.delta)
         elif etype == "input_audio_buffer.speech_started":
             self._rollover.caller_started()
         elif etype == "input_audio_buffer.speech_stopped":
@@ -445,7 +417,8 @@ class ResilientRealtimeLLMService(OpenAIRealtimeLLMService):
             self._guard.audio_heard()
         elif etype == "response.done":
             await self._guard.response_done(evt)
-        return True
+        # A restated item's echo is not something new the model said.
+        return self._conversation.observe(evt)
 
     # ------------------------------------------------------------ frames
     async def process_frame(self, frame: Frame, direction: FrameDirection):
