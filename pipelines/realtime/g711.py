@@ -11,12 +11,17 @@ reference tap) see 8 kHz PCM as before: audio is decoded once, where they sit.
 """
 
 import audioop
+import time
 from typing import Literal
 
 from pipecat.audio.utils import create_stream_resampler
 from pipecat.frames.frames import InputAudioRawFrame, TTSAudioRawFrame
-from pipecat.services.openai.realtime.events import PCMAAudioFormat, PCMUAudioFormat
-from pipecat.services.openai.realtime.llm import OPENAI_SAMPLE_RATE
+from pipecat.services.openai.realtime.events import (
+    PCMAAudioFormat,
+    PCMUAudioFormat,
+    ResponseAudioDelta,
+)
+from pipecat.services.openai.realtime.llm import OPENAI_SAMPLE_RATE, CurrentAudioResponse
 
 from pipelines.realtime.audio_backlog import PCM_BYTES_PER_S
 
@@ -27,6 +32,27 @@ G711Codec = Literal["pcmu", "pcma"]
 
 def g711_audio_format(codec: G711Codec) -> PCMUAudioFormat | PCMAAudioFormat:
     return PCMUAudioFormat() if codec == "pcmu" else PCMAAudioFormat()
+
+
+def follow_reply(
+    current: CurrentAudioResponse | None, evt: ResponseAudioDelta
+) -> CurrentAudioResponse | None:
+    """Pipecat's record of the reply playing, kept as its own audio handler keeps it: a new
+    record when a reply starts (returned), else None, with ``current`` moved on to the next
+    output item when the delta starts one (several items play as one turn, as in Pipecat)."""
+    if not current:
+        return CurrentAudioResponse(
+            item_id=evt.item_id,
+            content_index=evt.content_index,
+            start_time_ms=int(time.time() * 1000),
+            response_id=evt.response_id,
+        )
+    if current.item_id != evt.item_id:
+        current.item_id, current.content_index = evt.item_id, evt.content_index
+        current.response_id = evt.response_id
+        current.start_time_ms = int(time.time() * 1000)
+        current.total_size = 0
+    return None
 
 
 class SessionAudio:

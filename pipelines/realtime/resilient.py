@@ -1,27 +1,20 @@
 """Pipecat's OpenAI Realtime service, made to survive a phone call.
 
 Pipecat 1.14's ``OpenAIRealtimeLLMService`` connects once, treats a dropped socket or almost
-any error event as the end, and ignores the session cap. This subclass keeps its frame
-handling and event handlers and replaces only the connection's life cycle:
+any error event as the end, and ignores the session cap. ``RealtimeService`` keeps its frame
+handling and event handlers and replaces the connection's life cycle: a lost socket or a
+transient error starts a *gap* (client events queued, caller audio held, bounded), a new
+session is opened with jittered, bounded retries, and the switch re-sends every
+conversation item, then the audio, then the queue, and re-requests a reply the drop cut off.
 
-- every session is opened by ``open_session`` (connect, session.created, session.update,
-  session.updated, each with a timeout);
-- a lost socket or a transient error starts a *gap*: client events are queued, caller
-  audio is held (bounded), and a new session is opened with jittered, bounded retries;
-  the switch re-sends every conversation item (``ConversationLog``), then the audio, then
-  the queue, and re-requests a reply the drop cut off;
-- rollover (realtime_rollover.py) does the same switch ahead of ``expires_at``, at a quiet
-  moment, with the next session already open;
-- error events, failed responses and slow first audio are handled in
-  realtime_response_guard.py (fatal → end the call with one line; transient → retry;
-  no audio in time → one retry, then the fallback line).
+The parts are held, not inherited, each with its own state (docs/resilience.md):
+``Reconnector``, ``Rollover``, ``ResponseGuard``, ``ConversationTracker``, ``SessionAudio``
+(G.711), ``guard_tool_arguments``. Pipecat calls its private methods on ``self``, so their
+overrides are here, handing the work to the part that owns it.
 """
 
-import asyncio
 import base64
 import json
-import random
-import time
 
 from loguru import logger
 from pipecat.frames.frames import (
@@ -34,25 +27,31 @@ from pipecat.frames.frames import (
     TTSStoppedFrame,
 )
 from pipecat.processors.frame_processor import FrameDirection
+from pipecat.services.llm_service import FunctionCallRunnerItem
 from pipecat.services.openai.realtime import events
-from pipecat.services.openai.realtime.llm import CurrentAudioResponse, OpenAIRealtimeLLMService
+from pipecat.services.openai.realtime.llm import OpenAIRealtimeLLMService
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from bot.config.realtime import RealtimeResilienceConfig
 from pipelines.realtime.audio_backlog import AudioBacklog
 from pipelines.realtime.conversation_log import ConversationTracker
-from pipelines.realtime.errors import RealtimeFailure
 from pipelines.realtime.event_handlers import PIPECAT_HANDLERS
-from pipelines.realtime.g711 import G711Codec, SessionAudio
+from pipelines.realtime.g711 import G711Codec, SessionAudio, follow_reply
+from pipelines.realtime.reconnect import Reconnector
 from pipelines.realtime.response_guard import ResponseGuard
 from pipelines.realtime.rollover import Rollover
-from pipelines.realtime.session_opener import ReadySession, open_session
-from pipelines.realtime.stats import RealtimeHealth, ReconnectEntry, count_timeout
+from pipelines.realtime.session_opener import ReadySession, open_session, open_with_retries
+from pipelines.realtime.stats import RealtimeHealth, count_timeout
 from pipelines.realtime.tool_args import guard_tool_arguments
 
+AUDIO_REPLAY_CHUNK = 48000  # bytes per input_audio_buffer.append when re-sending held audio
 
-class ResilientRealtimeLLMService(OpenAIRealtimeLLMService):
+
+class RealtimeService(OpenAIRealtimeLLMService):
+    """Pipecat's Realtime service made resilient; unparseable tool arguments get an error
+    result instead of silence; G.711 straight to the model on phone lines (``g711``)."""
+
     def __init__(
         self,
         *,
@@ -62,7 +61,7 @@ class ResilientRealtimeLLMService(OpenAIRealtimeLLMService):
         call_tag: str = "",
         g711: G711Codec | None = None,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(function_call_timeout_secs=resilience.timeouts.tool_s, **kwargs)
         self.resilience = resilience
         self.stats = stats
@@ -72,7 +71,6 @@ class ResilientRealtimeLLMService(OpenAIRealtimeLLMService):
         self._conversation = ConversationTracker()
         self._queued: list[dict] | None = None  # not None during a gap
         self._captured: list[events.ClientEvent] | None = None
-        self._reconnect_task: asyncio.Task | None = None
         self._closing = False
         self._guard = ResponseGuard(
             timeouts=resilience.timeouts,
@@ -81,8 +79,8 @@ class ResilientRealtimeLLMService(OpenAIRealtimeLLMService):
             tag=self._tag,
             respond=self._respond_now,
             send=self.send_client_event,
-            end_call=self._end_call,
-            can_speak=self._can_speak,
+            end_call=lambda cause: self.push_error(error_msg=cause),
+            can_speak=lambda: self._websocket is not None and self._context is not None,
             create_task=self.create_task,
         )
         self._rollover = Rollover(
@@ -94,18 +92,21 @@ class ResilientRealtimeLLMService(OpenAIRealtimeLLMService):
             switch_to=self._roll_over_to,
             create_task=self.create_task,
         )
+        self._reconnector = Reconnector(
+            stats=stats,
+            tag=self._tag,
+            drop_session=self._drop_session,
+            open_session=self._open_with_retries,
+            switch_to=self._switch_to,
+            rerequest=self._rerequest,
+            create_task=self.create_task,
+        )
 
     # ------------------------------------------------------------ what the parts ask of it
     async def _respond_now(self) -> None:
         # Asked only once the reply Pipecat may still think is running is over or cancelled.
         self._response_active = False
         await self._create_response()
-
-    async def _end_call(self, cause: str) -> None:
-        await self.push_error(error_msg=cause)
-
-    def _can_speak(self) -> bool:
-        return self._websocket is not None and self._context is not None
 
     def _settled(self) -> bool:
         """Nothing queued, running, playing or unconfirmed: the service's half of quiet."""
@@ -120,46 +121,31 @@ class ResilientRealtimeLLMService(OpenAIRealtimeLLMService):
         )
 
     # ------------------------------------------------------------ life cycle
-    async def _connect(self):
+    async def _connect(self) -> None:
         if self._websocket or self._closing:
             return
         ready, _attempts = await self._open_with_retries("connect")
         if ready is not None:
             await self._switch_to(ready)
 
-    async def _disconnect(self):
+    async def _disconnect(self) -> None:
         self._closing = True
         self._guard.close()
         await self._rollover.stop()
-        task, self._reconnect_task = self._reconnect_task, None
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
+        self._reconnector.stop()
         await super()._disconnect()
 
     async def _open_with_retries(self, why: str) -> tuple[ReadySession | None, int]:
-        policy = self.resilience.reconnect
-        for attempt in range(1, policy.max_attempts + 1):
-            try:
-                return await self._open_session(), attempt
-            except RealtimeFailure as failure:
-                if failure.fatal or self._closing:
-                    await self._guard.fail(failure.verdict.cause, apologize=False)
-                    return None, attempt
-                logger.warning(
-                    f"{self._tag}Realtime {why}: attempt {attempt}/{policy.max_attempts} "
-                    f"failed: {failure.verdict.cause}"
-                )
-                if attempt == policy.max_attempts:
-                    await self._guard.fail(
-                        f"Realtime API unreachable after {attempt} attempts: "
-                        f"{failure.verdict.cause}",
-                        apologize=False,
-                    )
-                    return None, attempt
-                # Full jitter: calls dropped together do not all come back at once.
-                ceiling = min(policy.backoff_max_s, policy.backoff_base_s * 2 ** (attempt - 1))
-                await asyncio.sleep(random.uniform(0, ceiling))
-        return None, policy.max_attempts
+        ready, attempts, cause = await open_with_retries(
+            self._open_session,
+            self.resilience.reconnect,
+            why=why,
+            tag=self._tag,
+            closing=lambda: self._closing,
+        )
+        if cause is not None:
+            await self._guard.fail(cause, apologize=False)
+        return ready, attempts
 
     async def _open_session(self) -> ReadySession:
         return await open_session(
@@ -217,8 +203,8 @@ class ResilientRealtimeLLMService(OpenAIRealtimeLLMService):
                 await self._ws_send({"type": "conversation.item.create", "item": item})
                 replayed += 1
         audio = self._backlog.take()
-        for start in range(0, len(audio), 48000):  # 0.5 s per append event
-            chunk = base64.b64encode(audio[start : start + 48000]).decode()
+        for start in range(0, len(audio), AUDIO_REPLAY_CHUNK):
+            chunk = base64.b64encode(audio[start : start + AUDIO_REPLAY_CHUNK]).decode()
             await self._ws_send({"type": "input_audio_buffer.append", "audio": chunk})
         self._backlog.sent(audio)
         queued, self._queued = self._queued or [], None
@@ -240,44 +226,26 @@ class ResilientRealtimeLLMService(OpenAIRealtimeLLMService):
     def _on_connection_lost(self, ws: ClientConnection, cause: str) -> None:
         if ws is not self._websocket or self._closing or self._guard.failed:
             return
-        if self._reconnect_task is None or self._reconnect_task.done():
-            self._reconnect_task = self.create_task(self._reconnect(cause))
+        self._reconnector.start(cause)
 
-    async def _reconnect(self, cause: str) -> None:
-        started = time.monotonic()
+    async def _drop_session(self) -> bool:
+        """Let go of the lost session; True if a reply was cut off."""
         cut = self._begin_gap()
         old, self._websocket = self._websocket, None
         if old is not None:
             self.create_task(old.close())
         await self._rollover.stop()
         await self._close_cut_reply()
-        logger.warning(f"{self._tag}Realtime connection lost ({cause}); reconnecting")
-        ready, attempts = await self._open_with_retries("reconnect")
-        if ready is None:
-            return
-        replayed, audio_s, asks_response = await self._switch_to(ready)
-        rerequest = cut and not asks_response and self._context is not None
-        if rerequest:
-            await self._create_response()
-        seconds = time.monotonic() - started
-        self.stats.reconnects.append(
-            ReconnectEntry(
-                cause=cause,
-                seconds=round(seconds, 3),
-                attempts=attempts,
-                items_replayed=replayed,
-                audio_replayed_s=round(audio_s, 2),
-                reply_rerequested=rerequest,
-            )
-        )
-        logger.info(
-            f"{self._tag}Realtime reconnected in {seconds:.2f}s (attempt {attempts}): "
-            f"replayed {replayed} items and {audio_s:.1f}s of caller audio"
-            + ("; re-requested the cut reply" if rerequest else "")
-        )
+        return cut
+
+    async def _rerequest(self) -> bool:
+        if self._context is None:
+            return False
+        await self._create_response()
+        return True
 
     # ------------------------------------------------------------ sending
-    async def send_client_event(self, event: events.ClientEvent):
+    async def send_client_event(self, event: events.ClientEvent) -> None:
         if self._captured is not None:
             self._captured.append(event)
             return
@@ -293,7 +261,7 @@ class ResilientRealtimeLLMService(OpenAIRealtimeLLMService):
             self._conversation.sent(event.item.id, message)
         await self._ws_send(message)
 
-    async def _ws_send(self, realtime_message):
+    async def _ws_send(self, realtime_message: dict) -> None:
         ws = self._websocket
         if self._disconnecting or ws is None:
             return
@@ -307,7 +275,7 @@ class ResilientRealtimeLLMService(OpenAIRealtimeLLMService):
                 self._queued = [realtime_message]
                 self._on_connection_lost(ws, f"send failed: {type(e).__name__}")
 
-    async def _send_user_audio(self, frame: InputAudioRawFrame):
+    async def _send_user_audio(self, frame: InputAudioRawFrame) -> None:
         audio = await self._audio.to_session(frame)
         if not audio:
             return
@@ -355,10 +323,31 @@ class ResilientRealtimeLLMService(OpenAIRealtimeLLMService):
         if evt.type == "response.done":
             await self._guard.after_response_done()
 
-    async def _handle_evt_function_call_arguments_done(self, evt):
+    def _transcription_enabled(self) -> bool:
+        audio = self.settings.session_properties.audio
+        return bool(audio and audio.input and audio.input.transcription)
+
+    async def _observe(self, evt: events.ServerEvent) -> bool:
+        """Hand the event to every part; False keeps it from Pipecat's handler."""
+        if evt.type == "input_audio_buffer.committed":
+            self._backlog.committed()
+            if self._transcription_enabled():
+                self._conversation.transcript_due(evt.item_id)
+        elif evt.type == "conversation.item.truncated":
+            # The server cut the transcript to what was heard; fetch it to restate it exactly.
+            await self.send_client_event(events.ConversationItemRetrieveEvent(item_id=evt.item_id))
+        self._rollover.observe(evt)
+        await self._guard.observe(evt)
+        # A restated item's echo is not something new the model said.
+        return self._conversation.observe(evt)
+
+    # ------------------------------------------------------------ Pipecat's handlers
+    async def _handle_evt_function_call_arguments_done(
+        self, evt: events.ResponseFunctionCallArgumentsDone
+    ) -> None:
         await super()._handle_evt_function_call_arguments_done(guard_tool_arguments(evt))
 
-    async def _timeout_function_call(self, runner_item):
+    async def _timeout_function_call(self, runner_item: FunctionCallRunnerItem) -> None:
         self._guard.tool_timed_out(runner_item.function_name)
         await super()._timeout_function_call(runner_item)
 
@@ -367,61 +356,22 @@ class ResilientRealtimeLLMService(OpenAIRealtimeLLMService):
             return super()._calculate_audio_duration_ms(total_bytes, *args, **kwargs)
         return self._audio.duration_ms(total_bytes)
 
-    async def _handle_evt_audio_delta(self, evt):
+    async def _handle_evt_audio_delta(self, evt: events.ResponseAudioDelta) -> None:
         if self._audio.g711 is None:
             await super()._handle_evt_audio_delta(evt)
             return
         # Pipecat's handler, except that the delta is G.711 at 8 kHz.
         await self.stop_ttfb_metrics()
-        current = self._current_audio_response
-        if not current:
-            self._current_audio_response = CurrentAudioResponse(
-                item_id=evt.item_id,
-                content_index=evt.content_index,
-                start_time_ms=int(time.time() * 1000),
-                response_id=evt.response_id,
-            )
+        started = follow_reply(self._current_audio_response, evt)
+        if started is not None:
+            self._current_audio_response = started
             await self.push_frame(TTSStartedFrame())
-        elif current.item_id != evt.item_id:
-            # Several output items in one response play as one turn (as Pipecat does).
-            current.item_id, current.content_index = evt.item_id, evt.content_index
-            current.response_id = evt.response_id
-            current.start_time_ms = int(time.time() * 1000)
-            current.total_size = 0
         g711 = base64.b64decode(evt.delta)
         self._current_audio_response.total_size += len(g711)
         await self.push_frame(self._audio.to_frame(g711))
 
-    def _transcription_enabled(self) -> bool:
-        audio = self._settings.session_properties.audio
-        return bool(audio and audio.input and audio.input.transcription)
-
-    async def _observe(self, evt) -> bool:
-        """Tell the parts what the server did; False keeps the event from Pipecat's handler."""
-        etype = evt.type
-        if etype == "input_audio_buffer.committed":
-            self._backlog.committed()
-            if self._transcription_enabled():
-                self._conversation.transcript_due(evt.item_id)
-        elif etype == "conversation.item.truncated":
-            # The server cut the transcript to what was heard; fetch it to restate it exactly.
-            await self.send_client_event(events.ConversationItemRetrieveEvent(item_id=evt.item_id))
-        elif etype == "input_audio_buffer.speech_started":
-            self._rollover.caller_started()
-        elif etype == "input_audio_buffer.speech_stopped":
-            self._rollover.caller_stopped()
-            self._guard.turn_ended()
-        elif etype == "response.created":
-            self._guard.response_created()
-        elif etype == "response.output_audio.delta":
-            self._guard.audio_heard()
-        elif etype == "response.done":
-            await self._guard.response_done(evt)
-        # A restated item's echo is not something new the model said.
-        return self._conversation.observe(evt)
-
     # ------------------------------------------------------------ frames
-    async def process_frame(self, frame: Frame, direction: FrameDirection):
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
         if isinstance(frame, BotStartedSpeakingFrame):
             self._rollover.bot_started()

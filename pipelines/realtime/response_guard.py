@@ -87,15 +87,18 @@ class ResponseGuard:
         self._server_response_open = False
 
     # ------------------------------------------------------------ server events
-    def turn_ended(self) -> None:
-        self._watch.start()
-
-    def response_created(self) -> None:
-        self._server_response_open = True
-        self._watch.start()
-
-    def audio_heard(self) -> None:
-        self._watch.heard()
+    async def observe(self, evt: events.ServerEvent) -> None:
+        """Follow one server event (an error event goes to ``on_error``)."""
+        etype = evt.type
+        if etype == "input_audio_buffer.speech_stopped":
+            self._watch.start()  # the caller's turn is over: a reply is owed
+        elif etype == "response.created":
+            self._server_response_open = True
+            self._watch.start()
+        elif etype == "response.output_audio.delta":
+            self._watch.heard()
+        elif etype == "response.done":
+            await self._response_done(evt)
 
     def bot_finished(self) -> None:
         self._bot_finished.set()
@@ -143,8 +146,8 @@ class ResponseGuard:
         await self._end_call(cause)
 
     # ------------------------------------------------------------ responses
-    async def response_done(self, evt: events.ResponseDone) -> None:
-        """Before Pipecat's handler: a failed response is retried here, not fatal there."""
+    async def _response_done(self, evt: events.ResponseDone) -> None:
+        # Before Pipecat's handler: a failed response is retried here, not fatal there.
         self._server_response_open = False
         response = evt.response
         if response.status == "failed":

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from loguru import logger
+from pipecat.services.openai.realtime import events
 
 from bot.config.realtime import RolloverPolicy
 from pipelines.realtime.errors import RealtimeFailure
@@ -25,10 +26,10 @@ QUIET_POLL_S = 0.05
 class Rollover:
     """One call's rollover timer, its standby session and the talk clock the switch waits on.
 
-    The service tells it when a session starts (``session_opened`` then ``schedule``) and
-    who is talking; it calls back ``open_session`` for the standby, ``settled`` for the
-    service's half of a quiet moment (nothing sent, running or owed), and ``switch_to`` to
-    make the standby the live session (returns the items replayed).
+    The service tells it when a session starts (``session_opened``, then ``schedule``) and
+    hands it server events and the bot's speaking frames. It calls back ``open_session``
+    for the standby, ``settled`` for the service's half of a quiet moment (nothing sent,
+    running or owed), and ``switch_to`` to make the standby live (returns items replayed).
     """
 
     def __init__(
@@ -58,12 +59,13 @@ class Rollover:
         self._last_activity = time.monotonic()
 
     # ------------------------------------------------------------ who is talking
-    def caller_started(self) -> None:
-        self._caller_speaking = True
-
-    def caller_stopped(self) -> None:
-        self._caller_speaking = False
-        self._last_activity = time.monotonic()
+    def observe(self, evt: events.ServerEvent) -> None:
+        """Server VAD says when the caller talks."""
+        if evt.type == "input_audio_buffer.speech_started":
+            self._caller_speaking = True
+        elif evt.type == "input_audio_buffer.speech_stopped":
+            self._caller_speaking = False
+            self._last_activity = time.monotonic()
 
     def bot_started(self) -> None:
         self._bot_speaking = True

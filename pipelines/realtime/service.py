@@ -5,15 +5,10 @@ from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
 from bot.config.profiles import Profile
 from bot.config.realtime import RealtimeResilienceConfig
 from pipelines.realtime.g711 import G711Codec, g711_audio_format
-from pipelines.realtime.resilient import ResilientRealtimeLLMService
+from pipelines.realtime.resilient import RealtimeService
 from pipelines.realtime.stats import RealtimeHealth
 
 OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
-
-
-class RealtimeService(ResilientRealtimeLLMService):
-    """Pipecat's Realtime service made resilient; unparseable tool arguments get an error
-    result instead of silence; G.711 straight to the model on phone lines."""
 
 
 def create_realtime_service(
