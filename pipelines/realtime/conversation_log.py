@@ -132,7 +132,7 @@ class ConversationTracker:
     must not reach Pipecat as news, and caller turns whose transcript is still due."""
 
     def __init__(self) -> None:
-        self.log = ConversationLog()
+        self._log = ConversationLog()
         self._unacked: dict[str, dict[str, Any]] = {}  # item id → the create event we sent
         self._replayed: set[str] = set()
         self._awaiting_transcript: set[str] = set()
@@ -153,7 +153,7 @@ class ConversationTracker:
 
     def replay(self) -> Iterator[dict[str, Any]]:
         """The log's items for a new session; their echoes are then known as restated."""
-        for item in self.log.replay_items():
+        for item in self._log.replay_items():
             self._replayed.add(item["id"])
             yield item
 
@@ -164,7 +164,7 @@ class ConversationTracker:
         """Follow one server event; False for the echo of a restated item."""
         etype = evt.type
         if etype in ("conversation.item.added", "conversation.item.done"):
-            self.log.upsert(evt.item.model_dump(exclude_none=True), evt.previous_item_id)
+            self._log.upsert(evt.item.model_dump(exclude_none=True), evt.previous_item_id)
             self._unacked.pop(evt.item.id, None)
             if evt.item.id in self._replayed:
                 if etype == "conversation.item.done":
@@ -174,14 +174,14 @@ class ConversationTracker:
             item = evt.item.model_dump(exclude_none=True)
             for part in item.get("content") or []:
                 part.pop("audio", None)
-            self.log.upsert(item)
+            self._log.upsert(item)
         elif etype == "conversation.item.deleted":
-            self.log.remove(evt.item_id)
+            self._log.remove(evt.item_id)
         elif etype == "conversation.item.input_audio_transcription.completed":
-            self.log.set_user_transcript(evt.item_id, evt.transcript)
+            self._log.set_user_transcript(evt.item_id, evt.transcript)
             self._awaiting_transcript.discard(evt.item_id)
         elif etype == "conversation.item.input_audio_transcription.failed":
             self._awaiting_transcript.discard(evt.item_id)
         elif etype == "response.output_audio_transcript.delta":
-            self.log.add_reply_text(evt.item_id, evt.delta)
+            self._log.add_reply_text(evt.item_id, evt.delta)
         return True
