@@ -8,7 +8,10 @@ says the same thing as text. Audio cannot be re-sent as items, so user audio bec
 transcript and assistant audio the transcript of what was generated.
 """
 
+from collections.abc import Iterator
 from typing import Any
+
+from pipecat.services.openai.realtime import events
 
 UNTRANSCRIBED = "[caller audio, not transcribed]"
 _SERVER_FIELDS = ("object", "status")
@@ -121,3 +124,64 @@ def _as_create(item: dict[str, Any], reply_so_far: str) -> dict[str, Any] | None
         "role": role,
         "content": [{"type": part_type, "text": text}],
     }
+
+
+class ConversationTracker:
+    """The server's conversation as one call has seen it, across sessions: the log a new
+    session is re-seeded from, items sent and not yet confirmed, restated items whose echo
+    must not reach Pipecat as news, and caller turns whose transcript is still due."""
+
+    def __init__(self) -> None:
+        self._log = ConversationLog()
+        self._unacked: dict[str, dict[str, Any]] = {}  # item id → the create event we sent
+        self._replayed: set[str] = set()
+        self._awaiting_transcript: set[str] = set()
+
+    @property
+    def settled(self) -> bool:
+        """Everything sent is confirmed and every caller turn is transcribed."""
+        return not self._unacked and not self._awaiting_transcript
+
+    def sent(self, item_id: str, message: dict[str, Any]) -> None:
+        self._unacked[item_id] = message
+
+    def take_unacked(self) -> list[dict[str, Any]]:
+        """Items the old session never confirmed, in the order they were sent."""
+        unacked = list(self._unacked.values())
+        self._unacked.clear()
+        return unacked
+
+    def replay(self) -> Iterator[dict[str, Any]]:
+        """The log's items for a new session; their echoes are then known as restated."""
+        for item in self._log.replay_items():
+            self._replayed.add(item["id"])
+            yield item
+
+    def transcript_due(self, item_id: str) -> None:
+        self._awaiting_transcript.add(item_id)
+
+    def observe(self, evt: events.ServerEvent) -> bool:
+        """Follow one server event; False for the echo of a restated item."""
+        etype = evt.type
+        if etype in ("conversation.item.added", "conversation.item.done"):
+            self._log.upsert(evt.item.model_dump(exclude_none=True), evt.previous_item_id)
+            self._unacked.pop(evt.item.id, None)
+            if evt.item.id in self._replayed:
+                if etype == "conversation.item.done":
+                    self._replayed.discard(evt.item.id)
+                return False
+        elif etype == "conversation.item.retrieved":
+            item = evt.item.model_dump(exclude_none=True)
+            for part in item.get("content") or []:
+                part.pop("audio", None)
+            self._log.upsert(item)
+        elif etype == "conversation.item.deleted":
+            self._log.remove(evt.item_id)
+        elif etype == "conversation.item.input_audio_transcription.completed":
+            self._log.set_user_transcript(evt.item_id, evt.transcript)
+            self._awaiting_transcript.discard(evt.item_id)
+        elif etype == "conversation.item.input_audio_transcription.failed":
+            self._awaiting_transcript.discard(evt.item_id)
+        elif etype == "response.output_audio_transcript.delta":
+            self._log.add_reply_text(evt.item_id, evt.delta)
+        return True

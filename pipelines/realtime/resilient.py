@@ -1,55 +1,57 @@
 """Pipecat's OpenAI Realtime service, made to survive a phone call.
 
 Pipecat 1.14's ``OpenAIRealtimeLLMService`` connects once, treats a dropped socket or almost
-any error event as the end, and ignores the session cap. This subclass keeps its frame
-handling and event handlers and replaces only the connection's life cycle:
+any error event as the end, and ignores the session cap. ``RealtimeService`` keeps its frame
+handling and event handlers and replaces the connection's life cycle: a lost socket or a
+transient error starts a *gap* (client events queued, caller audio held, bounded), a new
+session is opened with jittered, bounded retries, and the switch re-sends every
+conversation item, then the audio, then the queue, and re-requests a reply the drop cut off.
 
-- every session is opened by ``open_session`` (connect, session.created, session.update,
-  session.updated, each with a timeout);
-- a lost socket or a transient error starts a *gap*: client events are queued, caller
-  audio is held (bounded), and a new session is opened with jittered, bounded retries;
-  the switch re-sends every conversation item (``ConversationLog``), then the audio, then
-  the queue, and re-requests a reply the drop cut off;
-- rollover (realtime_rollover.py) does the same switch ahead of ``expires_at``, at a quiet
-  moment, with the next session already open;
-- error events, failed responses and slow first audio are handled in
-  realtime_response_guard.py (fatal → end the call with one line; transient → retry;
-  no audio in time → one retry, then the fallback line).
+The parts are held, not inherited, each with its own state (docs/resilience.md):
+``Reconnector``, ``Rollover``, ``ResponseGuard``, ``ConversationTracker``, ``SessionAudio``
+(G.711), ``guard_tool_arguments``. Pipecat calls its private methods on ``self``, so their
+overrides are here, handing the work to the part that owns it.
 """
 
-import asyncio
 import base64
 import json
-import random
-import time
 
 from loguru import logger
 from pipecat.frames.frames import (
     BotStartedSpeakingFrame,
     BotStoppedSpeakingFrame,
     Frame,
+    InputAudioRawFrame,
     LLMFullResponseEndFrame,
+    TTSStartedFrame,
     TTSStoppedFrame,
 )
 from pipecat.processors.frame_processor import FrameDirection
+from pipecat.services.llm_service import FunctionCallRunnerItem
 from pipecat.services.openai.realtime import events
-from pipecat.services.openai.realtime.llm import OPENAI_SAMPLE_RATE, OpenAIRealtimeLLMService
+from pipecat.services.openai.realtime.llm import OpenAIRealtimeLLMService
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from bot.config.realtime import RealtimeResilienceConfig
 from pipelines.realtime.audio_backlog import AudioBacklog
-from pipelines.realtime.conversation_log import ConversationLog
-from pipelines.realtime.errors import RealtimeFailure
+from pipelines.realtime.conversation_log import ConversationTracker
 from pipelines.realtime.event_handlers import PIPECAT_HANDLERS
-from pipelines.realtime.first_audio import Attempt, FirstAudioWatch
-from pipelines.realtime.response_guard import ResponseGuardMixin
-from pipelines.realtime.rollover import RolloverMixin
-from pipelines.realtime.session_opener import ReadySession, open_session
-from pipelines.realtime.stats import RealtimeHealth, ReconnectEntry
+from pipelines.realtime.g711 import G711Codec, SessionAudio, follow_reply
+from pipelines.realtime.reconnect import Reconnector
+from pipelines.realtime.response_guard import ResponseGuard
+from pipelines.realtime.rollover import Rollover
+from pipelines.realtime.session_opener import ReadySession, open_session, open_with_retries
+from pipelines.realtime.stats import RealtimeHealth, count_timeout
+from pipelines.realtime.tool_args import guard_tool_arguments
+
+AUDIO_REPLAY_CHUNK = 48000  # bytes per input_audio_buffer.append when re-sending held audio
 
 
-class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealtimeLLMService):
+class RealtimeService(OpenAIRealtimeLLMService):
+    """Pipecat's Realtime service made resilient; unparseable tool arguments get an error
+    result instead of silence; G.711 straight to the model on phone lines (``g711``)."""
+
     def __init__(
         self,
         *,
@@ -57,74 +59,93 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
         stats: RealtimeHealth,
         fallback_instructions: str,
         call_tag: str = "",
+        g711: G711Codec | None = None,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(function_call_timeout_secs=resilience.timeouts.tool_s, **kwargs)
         self.resilience = resilience
         self.stats = stats
-        self._fallback_instructions = fallback_instructions
         self._tag = f"call {call_tag}: " if call_tag else ""
-        self._log = ConversationLog()
-        self._backlog = AudioBacklog(resilience.reconnect.audio_buffer_s)
+        self._audio = SessionAudio(g711)
+        self._backlog = AudioBacklog(resilience.reconnect.audio_buffer_s, self._audio.bytes_per_s)
+        self._conversation = ConversationTracker()
         self._queued: list[dict] | None = None  # not None during a gap
         self._captured: list[events.ClientEvent] | None = None
-        self._replayed_ids: set[str] = set()
-        self._awaiting_transcript: set[str] = set()
-        self._server_response_open = False
-        self._after_cancel: Attempt | None = None
-        self._next_response_instructions: str | None = None
-        self._reconnect_task: asyncio.Task | None = None
-        self._unacked: dict[str, dict] = {}
-        self._follow_up_due: Attempt | None = None
-        self._bot_finished = asyncio.Event()
-        self._failed = False
         self._closing = False
-        self._watch = FirstAudioWatch(
-            resilience.timeouts.first_audio_s, self._on_first_audio_timeout, self.create_task
+        self._guard = ResponseGuard(
+            timeouts=resilience.timeouts,
+            fallback_instructions=fallback_instructions,
+            stats=stats,
+            tag=self._tag,
+            respond=self._respond_now,
+            send=self.send_client_event,
+            end_call=lambda cause: self.push_error(error_msg=cause),
+            can_speak=lambda: self._websocket is not None and self._context is not None,
+            create_task=self.create_task,
         )
-        self._init_rollover()
+        self._rollover = Rollover(
+            resilience.rollover,
+            stats=stats,
+            tag=self._tag,
+            open_session=self._open_session,
+            settled=self._settled,
+            switch_to=self._roll_over_to,
+            create_task=self.create_task,
+        )
+        self._reconnector = Reconnector(
+            stats=stats,
+            tag=self._tag,
+            drop_session=self._drop_session,
+            open_session=self._open_with_retries,
+            switch_to=self._switch_to,
+            rerequest=self._rerequest,
+            create_task=self.create_task,
+        )
+
+    # ------------------------------------------------------------ what the parts ask of it
+    async def _respond_now(self) -> None:
+        # Asked only once the reply Pipecat may still think is running is over or cancelled.
+        self._response_active = False
+        await self._create_response()
+
+    def _settled(self) -> bool:
+        """Nothing queued, running, playing or unconfirmed: the service's half of quiet."""
+        return (
+            self._queued is None
+            and self._websocket is not None
+            and not self._response_active
+            and not self._guard.reply_owed
+            and self._current_audio_response is None
+            and not self._open_function_calls
+            and self._conversation.settled
+        )
 
     # ------------------------------------------------------------ life cycle
-    async def _connect(self):
+    async def _connect(self) -> None:
         if self._websocket or self._closing:
             return
         ready, _attempts = await self._open_with_retries("connect")
         if ready is not None:
             await self._switch_to(ready)
 
-    async def _disconnect(self):
+    async def _disconnect(self) -> None:
         self._closing = True
-        self._watch.stop()
-        await self._stop_rollover()
-        task, self._reconnect_task = self._reconnect_task, None
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
+        self._guard.close()
+        await self._rollover.stop()
+        self._reconnector.stop()
         await super()._disconnect()
 
     async def _open_with_retries(self, why: str) -> tuple[ReadySession | None, int]:
-        policy = self.resilience.reconnect
-        for attempt in range(1, policy.max_attempts + 1):
-            try:
-                return await self._open_session(), attempt
-            except RealtimeFailure as failure:
-                if failure.fatal or self._closing:
-                    await self._fail(failure.verdict.cause, apologize=False)
-                    return None, attempt
-                logger.warning(
-                    f"{self._tag}Realtime {why}: attempt {attempt}/{policy.max_attempts} "
-                    f"failed: {failure.verdict.cause}"
-                )
-                if attempt == policy.max_attempts:
-                    await self._fail(
-                        f"Realtime API unreachable after {attempt} attempts: "
-                        f"{failure.verdict.cause}",
-                        apologize=False,
-                    )
-                    return None, attempt
-                # Full jitter: calls dropped together do not all come back at once.
-                ceiling = min(policy.backoff_max_s, policy.backoff_base_s * 2 ** (attempt - 1))
-                await asyncio.sleep(random.uniform(0, ceiling))
-        return None, policy.max_attempts
+        ready, attempts, cause = await open_with_retries(
+            self._open_session,
+            self.resilience.reconnect,
+            why=why,
+            tag=self._tag,
+            closing=lambda: self._closing,
+        )
+        if cause is not None:
+            await self._guard.fail(cause, apologize=False)
+        return ready, attempts
 
     async def _open_session(self) -> ReadySession:
         return await open_session(
@@ -132,7 +153,7 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
             await self._auth_headers(),
             await self._session_update_payload(),
             self.resilience.timeouts,
-            self._count_timeout,
+            lambda which: count_timeout(self.stats, which, self._tag),
         )
 
     async def _session_update_payload(self) -> dict:
@@ -144,22 +165,16 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
             captured, self._captured = self._captured, None
         return captured[-1].model_dump(exclude_none=True)
 
-    def _count_timeout(self, which: str) -> None:
-        setattr(self.stats.timeouts, which, getattr(self.stats.timeouts, which) + 1)
-        logger.warning(f"{self._tag}Realtime timeout: {which.replace('_', ' ')}")
-
     # ------------------------------------------------------------ the switch
     def _begin_gap(self) -> bool:
         """Stop sending to the current socket; True if a reply was cut off."""
         if self._queued is None:
             self._queued = []
         # A reply is owed if one was running, asked for, or due after the caller's turn.
-        cut = self._response_active or self._server_response_open or self._watch.waiting
+        cut = self._response_active or self._guard.reply_owed
         # Items sent but not yet confirmed by the old session go again, in their order.
-        self._queued[:0] = list(self._unacked.values())
-        self._unacked.clear()
-        self._watch.stop()
-        self._server_response_open = False
+        self._queued[:0] = self._conversation.take_unacked()
+        self._guard.drop_reply()
         self._response_active = False
         self._response_create_owed = False
         self._pending_function_calls.clear()
@@ -178,19 +193,18 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
         """Make ``ready`` the live session and re-seed it. Returns (items replayed, seconds
         of caller audio sent, whether a queued event already asks for a response)."""
         old, self._websocket = self._websocket, ready.ws
-        self._session_expires_at = ready.expires_at
-        self._session_started = time.monotonic()
+        self._rollover.session_opened(ready.expires_at)
         self.stats.sessions += 1
+        # Pipecat's _disconnect cancels this task, so it must be the attribute it reads.
         self._receive_task = self.create_task(self._receive_loop(ready.ws))
         replayed = 0
         if not self._llm_needs_conversation_setup:
-            for item in self._log.replay_items():
-                self._replayed_ids.add(item["id"])
+            for item in self._conversation.replay():
                 await self._ws_send({"type": "conversation.item.create", "item": item})
                 replayed += 1
         audio = self._backlog.take()
-        for start in range(0, len(audio), 48000):  # 0.5 s per append event
-            chunk = base64.b64encode(audio[start : start + 48000]).decode()
+        for start in range(0, len(audio), AUDIO_REPLAY_CHUNK):
+            chunk = base64.b64encode(audio[start : start + AUDIO_REPLAY_CHUNK]).decode()
             await self._ws_send({"type": "input_audio_buffer.append", "audio": chunk})
         self._backlog.sent(audio)
         queued, self._queued = self._queued or [], None
@@ -200,57 +214,43 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
         if old is not None and old is not ready.ws:
             self.create_task(old.close())
         await self._handle_evt_session_updated(events.parse_server_event(ready.updated_event))
-        self._schedule_rollover()
+        if not self._closing:
+            self._rollover.schedule()
         return replayed, self._backlog.seconds(audio), asks_response
 
-    def _on_connection_lost(self, ws: ClientConnection, cause: str) -> None:
-        if ws is not self._websocket or self._closing or self._failed:
-            return
-        if self._reconnect_task is None or self._reconnect_task.done():
-            self._reconnect_task = self.create_task(self._reconnect(cause))
+    async def _roll_over_to(self, standby: ReadySession) -> int:
+        self._begin_gap()
+        replayed, _audio_s, _asks = await self._switch_to(standby)
+        return replayed
 
-    async def _reconnect(self, cause: str) -> None:
-        started = time.monotonic()
+    def _on_connection_lost(self, ws: ClientConnection, cause: str) -> None:
+        if ws is not self._websocket or self._closing or self._guard.failed:
+            return
+        self._reconnector.start(cause)
+
+    async def _drop_session(self) -> bool:
+        """Let go of the lost session; True if a reply was cut off."""
         cut = self._begin_gap()
         old, self._websocket = self._websocket, None
         if old is not None:
             self.create_task(old.close())
-        await self._stop_rollover()
+        await self._rollover.stop()
         await self._close_cut_reply()
-        logger.warning(f"{self._tag}Realtime connection lost ({cause}); reconnecting")
-        ready, attempts = await self._open_with_retries("reconnect")
-        if ready is None:
-            return
-        replayed, audio_s, asks_response = await self._switch_to(ready)
-        rerequest = cut and not asks_response and self._context is not None
-        if rerequest:
-            await self._create_response()
-        seconds = time.monotonic() - started
-        self.stats.reconnects.append(
-            ReconnectEntry(
-                cause=cause,
-                seconds=round(seconds, 3),
-                attempts=attempts,
-                items_replayed=replayed,
-                audio_replayed_s=round(audio_s, 2),
-                reply_rerequested=rerequest,
-            )
-        )
-        logger.info(
-            f"{self._tag}Realtime reconnected in {seconds:.2f}s (attempt {attempts}): "
-            f"replayed {replayed} items and {audio_s:.1f}s of caller audio"
-            + ("; re-requested the cut reply" if rerequest else "")
-        )
+        return cut
+
+    async def _rerequest(self) -> bool:
+        if self._context is None:
+            return False
+        await self._create_response()
+        return True
 
     # ------------------------------------------------------------ sending
-    async def send_client_event(self, event: events.ClientEvent):
+    async def send_client_event(self, event: events.ClientEvent) -> None:
         if self._captured is not None:
             self._captured.append(event)
             return
-        if isinstance(event, events.ResponseCreateEvent) and self._next_response_instructions:
-            event.response = event.response or events.ResponseProperties()
-            event.response.instructions = self._next_response_instructions
-            self._next_response_instructions = None
+        if isinstance(event, events.ResponseCreateEvent):
+            self._guard.instruct(event)
         if self._queued is not None:
             # A truncation names audio of the old session; the new one only has the text.
             if not isinstance(event, events.ConversationItemTruncateEvent):
@@ -258,10 +258,10 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
             return
         message = event.model_dump(exclude_none=True)
         if isinstance(event, events.ConversationItemCreateEvent):
-            self._unacked[event.item.id] = message
+            self._conversation.sent(event.item.id, message)
         await self._ws_send(message)
 
-    async def _ws_send(self, realtime_message):
+    async def _ws_send(self, realtime_message: dict) -> None:
         ws = self._websocket
         if self._disconnecting or ws is None:
             return
@@ -275,15 +275,8 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
                 self._queued = [realtime_message]
                 self._on_connection_lost(ws, f"send failed: {type(e).__name__}")
 
-    async def _session_audio(self, frame) -> bytes:
-        """The frame's audio in the session's input format (24 kHz PCM here; G.711 on phone
-        lines, pipelines/realtime/g711.py)."""
-        if frame.sample_rate == OPENAI_SAMPLE_RATE:
-            return frame.audio
-        return await self._resampler.resample(frame.audio, frame.sample_rate, OPENAI_SAMPLE_RATE)
-
-    async def _send_user_audio(self, frame):
-        audio = await self._session_audio(frame)
+    async def _send_user_audio(self, frame: InputAudioRawFrame) -> None:
+        audio = await self._audio.to_session(frame)
         if not audio:
             return
         if self._queued is not None or self._websocket is None:
@@ -302,7 +295,7 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
     async def _receive_loop(self, ws: ClientConnection) -> None:
         try:
             async for message in ws:
-                if ws is not self._websocket or self._failed:
+                if ws is not self._websocket or self._guard.failed:
                     return
                 try:
                     await self._on_message(message)
@@ -319,75 +312,69 @@ class ResilientRealtimeLLMService(ResponseGuardMixin, RolloverMixin, OpenAIRealt
         if evt is None:
             return
         if evt.type == "error":
-            await self._on_error_event(evt)
+            if not await self._maybe_handle_evt_retrieve_conversation_item_error(evt):
+                await self._guard.on_error(evt.error, session_ready=self._api_session_ready)
             return
         if not await self._observe(evt):
             return
         handler = PIPECAT_HANDLERS.get(evt.type)
         if handler is not None:
             await getattr(self, handler)(evt)
-        if evt.type == "response.done" and self._follow_up_due is not None:
-            # After Pipecat's handler, which is what marks the old response finished.
-            follow_up, self._follow_up_due = self._follow_up_due, None
-            await self._follow_up(follow_up)
+        if evt.type == "response.done":
+            await self._guard.after_response_done()
 
     def _transcription_enabled(self) -> bool:
-        audio = self._settings.session_properties.audio
+        audio = self.settings.session_properties.audio
         return bool(audio and audio.input and audio.input.transcription)
 
-    async def _observe(self, evt) -> bool:
-        """Keep the conversation log and the call's state; False skips Pipecat's handler."""
-        etype = evt.type
-        if etype in ("conversation.item.added", "conversation.item.done"):
-            item = evt.item.model_dump(exclude_none=True)
-            self._log.upsert(item, evt.previous_item_id)
-            self._unacked.pop(evt.item.id, None)
-            if evt.item.id in self._replayed_ids:
-                if etype == "conversation.item.done":
-                    self._replayed_ids.discard(evt.item.id)
-                return False  # a restated item, not something new the model said
-        elif etype == "conversation.item.retrieved":
-            item = evt.item.model_dump(exclude_none=True)
-            for part in item.get("content") or []:
-                part.pop("audio", None)
-            self._log.upsert(item)
-        elif etype == "conversation.item.deleted":
-            self._log.remove(evt.item_id)
-        elif etype == "input_audio_buffer.committed":
+    async def _observe(self, evt: events.ServerEvent) -> bool:
+        """Hand the event to every part; False keeps it from Pipecat's handler."""
+        if evt.type == "input_audio_buffer.committed":
             self._backlog.committed()
             if self._transcription_enabled():
-                self._awaiting_transcript.add(evt.item_id)
-        elif etype == "conversation.item.truncated":
+                self._conversation.transcript_due(evt.item_id)
+        elif evt.type == "conversation.item.truncated":
             # The server cut the transcript to what was heard; fetch it to restate it exactly.
             await self.send_client_event(events.ConversationItemRetrieveEvent(item_id=evt.item_id))
-        elif etype == "conversation.item.input_audio_transcription.completed":
-            self._log.set_user_transcript(evt.item_id, evt.transcript)
-            self._awaiting_transcript.discard(evt.item_id)
-        elif etype == "conversation.item.input_audio_transcription.failed":
-            self._awaiting_transcript.discard(evt.item_id)
-        elif etype == "response.output_audio_transcript.delta":
-            self._log.add_reply_text(evt.item_id, evt.delta)
-        elif etype == "input_audio_buffer.speech_started":
-            self._caller_speaking = True
-        elif etype == "input_audio_buffer.speech_stopped":
-            self._caller_speaking = False
-            self._mark_activity()
-            self._watch.start()
-        elif etype == "response.created":
-            self._server_response_open = True
-            self._watch.start()
-        elif etype == "response.output_audio.delta":
-            self._watch.heard()
-        elif etype == "response.done":
-            await self._on_response_done(evt)
-        return True
+        self._rollover.observe(evt)
+        await self._guard.observe(evt)
+        # A restated item's echo is not something new the model said.
+        return self._conversation.observe(evt)
+
+    # ------------------------------------------------------------ Pipecat's handlers
+    async def _handle_evt_function_call_arguments_done(
+        self, evt: events.ResponseFunctionCallArgumentsDone
+    ) -> None:
+        await super()._handle_evt_function_call_arguments_done(guard_tool_arguments(evt))
+
+    async def _timeout_function_call(self, runner_item: FunctionCallRunnerItem) -> None:
+        self._guard.tool_timed_out(runner_item.function_name)
+        await super()._timeout_function_call(runner_item)
+
+    def _calculate_audio_duration_ms(self, total_bytes: int, *args, **kwargs) -> int:
+        if self._audio.g711 is None:
+            return super()._calculate_audio_duration_ms(total_bytes, *args, **kwargs)
+        return self._audio.duration_ms(total_bytes)
+
+    async def _handle_evt_audio_delta(self, evt: events.ResponseAudioDelta) -> None:
+        if self._audio.g711 is None:
+            await super()._handle_evt_audio_delta(evt)
+            return
+        # Pipecat's handler, except that the delta is G.711 at 8 kHz.
+        await self.stop_ttfb_metrics()
+        started = follow_reply(self._current_audio_response, evt)
+        if started is not None:
+            self._current_audio_response = started
+            await self.push_frame(TTSStartedFrame())
+        g711 = base64.b64decode(evt.delta)
+        self._current_audio_response.total_size += len(g711)
+        await self.push_frame(self._audio.to_frame(g711))
 
     # ------------------------------------------------------------ frames
-    async def process_frame(self, frame: Frame, direction: FrameDirection):
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
         if isinstance(frame, BotStartedSpeakingFrame):
-            self._bot_speaking = True
+            self._rollover.bot_started()
         elif isinstance(frame, BotStoppedSpeakingFrame):
-            self._bot_speaking = False
-            self._bot_finished.set()
-            self._mark_activity()
+            self._rollover.bot_stopped()
+            self._guard.bot_finished()

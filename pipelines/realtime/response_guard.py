@@ -1,8 +1,8 @@
 """Replies and errors of a Realtime session: what happens when the model fails to answer.
 
-- error events are classified (realtime_errors.py): fatal ones end the call with a
-  one-line cause (after a spoken apology when the session still works), transient ones
-  are counted and retried, rejected ones logged as warnings, benign ones at debug;
+- error events are classified (errors.py): fatal ones end the call with a one-line cause
+  (after a spoken apology when the session still works), transient ones are counted and
+  retried, rejected ones logged as warnings, benign ones at debug;
 - a turn whose reply brings no audio in time is re-requested once, then the profile's
   fallback line is said (FirstAudioWatch); a failed response is retried the same way;
 - a tool that runs past its timeout is counted and logged (Pipecat cancels it).
@@ -10,58 +10,144 @@
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from loguru import logger
 from pipecat.services.openai.realtime import events
 
+from bot.config.realtime import RealtimeTimeouts
 from pipelines.realtime.errors import ErrorKind, classify_error
-from pipelines.realtime.first_audio import Attempt
+from pipelines.realtime.first_audio import Attempt, FirstAudioWatch
+from pipelines.realtime.stats import RealtimeHealth, count_timeout
 
 APOLOGY_WAIT_S = 8.0
 
 
-class ResponseGuardMixin:
-    """Part of ResilientRealtimeLLMService; uses its state and Pipecat's."""
+class ResponseGuard:
+    """Watches each reply of one call and decides what to do when it does not come.
 
-    async def _on_error_event(self, evt) -> None:
-        if await self._maybe_handle_evt_retrieve_conversation_item_error(evt):
+    Calls back into the service only through the callables it is given: ``respond`` asks
+    for a reply even though Pipecat may still think one is running (the guard knows it is
+    not), ``send`` sends a client event, ``end_call`` ends the call with a cause, and
+    ``can_speak`` says whether a session and a context are there to say an apology.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeouts: RealtimeTimeouts,
+        fallback_instructions: str,
+        stats: RealtimeHealth,
+        tag: str,
+        respond: Callable[[], Awaitable[None]],
+        send: Callable[[events.ClientEvent], Awaitable[None]],
+        end_call: Callable[[str], Awaitable[None]],
+        can_speak: Callable[[], bool],
+        create_task: Callable[[Coroutine[Any, Any, None]], asyncio.Task],
+    ) -> None:
+        self._timeouts = timeouts
+        self._fallback_instructions = fallback_instructions
+        self._stats = stats
+        self._tag = tag
+        self._respond = respond
+        self._send = send
+        self._end_call = end_call
+        self._can_speak = can_speak
+        self._create_task = create_task
+        self._watch = FirstAudioWatch(
+            timeouts.first_audio_s, self._on_first_audio_timeout, create_task
+        )
+        self._server_response_open = False  # between response.created and response.done
+        self._after_cancel: Attempt | None = None  # what the cancelled response gives way to
+        self._follow_up_due: Attempt | None = None  # run once Pipecat has seen response.done
+        self._next_response_instructions: str | None = None
+        self._bot_finished = asyncio.Event()
+        self._failed = False
+        self._closed = False
+
+    @property
+    def failed(self) -> bool:
+        """The call is being ended for a fatal error; nothing more should reach Pipecat."""
+        return self._failed
+
+    @property
+    def reply_owed(self) -> bool:
+        """A reply is running on the server, or due and not yet heard."""
+        return self._server_response_open or self._watch.waiting
+
+    def close(self) -> None:
+        """The call is ending: no more timers, and no failure to report."""
+        self._closed = True
+        self._watch.stop()
+
+    def drop_reply(self) -> None:
+        """The session is gone; whatever it was answering is the next session's business."""
+        self._watch.stop()
+        self._server_response_open = False
+
+    # ------------------------------------------------------------ server events
+    async def observe(self, evt: events.ServerEvent) -> None:
+        """Follow one server event (an error event goes to ``on_error``)."""
+        etype = evt.type
+        if etype == "input_audio_buffer.speech_stopped":
+            self._watch.start()  # the caller's turn is over: a reply is owed
+        elif etype == "response.created":
+            self._server_response_open = True
+            self._watch.start()
+        elif etype == "response.output_audio.delta":
+            self._watch.heard()
+        elif etype == "response.done":
+            await self._response_done(evt)
+
+    def bot_finished(self) -> None:
+        self._bot_finished.set()
+
+    def instruct(self, event: events.ResponseCreateEvent) -> None:
+        """Put the fallback line's instructions on the response.create that says it."""
+        if not self._next_response_instructions:
             return
-        err = evt.error
+        event.response = event.response or events.ResponseProperties()
+        event.response.instructions = self._next_response_instructions
+        self._next_response_instructions = None
+
+    async def on_error(self, err: events.RealtimeError, *, session_ready: bool) -> None:
         verdict = classify_error(err.code, err.type, err.message)
         if verdict.kind is ErrorKind.BENIGN:
             logger.debug(f"{self._tag}Realtime: {verdict.cause}")
         elif verdict.kind is ErrorKind.REJECTED:
-            self.stats.rejected_events += 1
+            self._stats.rejected_events += 1
             logger.warning(f"{self._tag}Realtime refused a request: {verdict.cause}")
         elif verdict.kind is ErrorKind.TRANSIENT:
             # The server closes the socket after most of these; the reconnect follows.
-            self.stats.transient_errors += 1
+            self._stats.transient_errors += 1
             logger.warning(f"{self._tag}Realtime transient error: {verdict.cause}")
         else:
-            await self._fail(verdict.cause, apologize=self._api_session_ready)
+            await self.fail(verdict.cause, apologize=session_ready)
 
-    async def _fail(self, cause: str, *, apologize: bool) -> None:
+    async def fail(self, cause: str, *, apologize: bool) -> None:
         """End the call for a reason no retry can fix, with one line saying which."""
-        if self._failed or self._closing:
+        if self._failed or self._closed:
             return
         logger.error(f"{self._tag}Realtime fatal error, ending the call: {cause}")
-        self.stats.fatal_error = cause
-        if apologize and self._websocket is not None and self._context is not None:
+        self._stats.fatal_error = cause
+        if apologize and self._can_speak():
             await self._say_fallback()
-            self.create_task(self._push_fatal_after_apology(cause))
+            self._create_task(self._end_after_apology(cause))
             return
         self._failed = True
-        await self.push_error(error_msg=cause)
+        await self._end_call(cause)
 
-    async def _push_fatal_after_apology(self, cause: str) -> None:
+    async def _end_after_apology(self, cause: str) -> None:
         self._bot_finished.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._bot_finished.wait(), APOLOGY_WAIT_S)
         self._failed = True
-        await self.push_error(error_msg=cause)
+        await self._end_call(cause)
 
     # ------------------------------------------------------------ responses
-    async def _on_response_done(self, evt) -> None:
+    async def _response_done(self, evt: events.ResponseDone) -> None:
+        # Before Pipecat's handler: a failed response is retried here, not fatal there.
         self._server_response_open = False
         response = evt.response
         if response.status == "failed":
@@ -69,11 +155,11 @@ class ResponseGuardMixin:
             verdict = classify_error(error.get("code"), error.get("type"), error.get("message", ""))
             response.status = "incomplete"  # keeps Pipecat from ending the call on it
             if verdict.kind is ErrorKind.FATAL:
-                await self._fail(verdict.cause, apologize=False)
+                await self.fail(verdict.cause, apologize=False)
                 return
             nxt = Attempt.RETRY if self._watch.attempt is Attempt.ORIGINAL else Attempt.FALLBACK
             logger.warning(f"{self._tag}Realtime response failed ({verdict.cause}); {nxt.name}")
-            self.stats.responses_retried += nxt is Attempt.RETRY
+            self._stats.responses_retried += nxt is Attempt.RETRY
             self._watch.stop()
             self._watch.escalate(nxt)
             self._after_cancel = nxt
@@ -81,18 +167,24 @@ class ResponseGuardMixin:
         if self._follow_up_due is None:
             self._watch.heard()  # answered, cancelled by a barge-in, or a function call
 
+    async def after_response_done(self) -> None:
+        """After Pipecat's handler, which is what marks the old response finished."""
+        if self._follow_up_due is None:
+            return
+        follow_up, self._follow_up_due = self._follow_up_due, None
+        await self._follow_up(follow_up)
+
     async def _follow_up(self, attempt: Attempt) -> None:
         if attempt is Attempt.RETRY:
-            self._response_active = False
-            await self._create_response()
+            await self._respond()
         else:
             await self._say_fallback()
 
     async def _on_first_audio_timeout(self, attempt: Attempt) -> None:
-        self._count_timeout("first_audio")
+        count_timeout(self._stats, "first_audio", self._tag)
         nxt = Attempt.RETRY if attempt is Attempt.ORIGINAL else Attempt.FALLBACK
         logger.warning(
-            f"{self._tag}no bot audio {self.resilience.timeouts.first_audio_s:g}s into the "
+            f"{self._tag}no bot audio {self._timeouts.first_audio_s:g}s into the "
             + (
                 "turn; re-requesting the reply once"
                 if nxt is Attempt.RETRY
@@ -101,25 +193,22 @@ class ResponseGuardMixin:
         )
         self._watch.escalate(nxt)
         if nxt is Attempt.RETRY:
-            self.stats.responses_retried += 1
+            self._stats.responses_retried += 1
         if self._server_response_open:
             self._after_cancel = nxt
-            await self.send_client_event(events.ResponseCancelEvent())
+            await self._send(events.ResponseCancelEvent())
         else:
-            self._response_active = False
             await self._follow_up(nxt)
 
     async def _say_fallback(self) -> None:
-        self.stats.fallback_lines += 1
+        self._stats.fallback_lines += 1
         self._watch.escalate(Attempt.FALLBACK)
-        self._response_active = False
         self._next_response_instructions = self._fallback_instructions
-        await self._create_response()
+        await self._respond()
 
-    async def _timeout_function_call(self, runner_item):
-        self._count_timeout("tool")
+    def tool_timed_out(self, function_name: str) -> None:
+        count_timeout(self._stats, "tool", self._tag)
         logger.warning(
-            f"{self._tag}tool {runner_item.function_name} timed out after "
-            f"{self.resilience.timeouts.tool_s:g}s; the model is told it was cancelled"
+            f"{self._tag}tool {function_name} timed out after "
+            f"{self._timeouts.tool_s:g}s; the model is told it was cancelled"
         )
-        await super()._timeout_function_call(runner_item)

@@ -9,41 +9,85 @@ server ends the session and the reconnect path takes over.
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from loguru import logger
+from pipecat.services.openai.realtime import events
 
+from bot.config.realtime import RolloverPolicy
 from pipelines.realtime.errors import RealtimeFailure
 from pipelines.realtime.session_opener import ReadySession
-from pipelines.realtime.stats import RolloverEntry
+from pipelines.realtime.stats import RealtimeHealth, RolloverEntry
 
 QUIET_POLL_S = 0.05
 
 
-class RolloverMixin:
-    """Part of ResilientRealtimeLLMService; uses its connection and state attributes."""
+class Rollover:
+    """One call's rollover timer, its standby session and the talk clock the switch waits on.
 
-    def _init_rollover(self) -> None:
-        self._session_expires_at: float | None = None
+    The service tells it when a session starts (``session_opened``, then ``schedule``) and
+    hands it server events and the bot's speaking frames. It calls back ``open_session``
+    for the standby, ``settled`` for the service's half of a quiet moment (nothing sent,
+    running or owed), and ``switch_to`` to make the standby live (returns items replayed).
+    """
+
+    def __init__(
+        self,
+        policy: RolloverPolicy,
+        *,
+        stats: RealtimeHealth,
+        tag: str,
+        open_session: Callable[[], Awaitable[ReadySession]],
+        settled: Callable[[], bool],
+        switch_to: Callable[[ReadySession], Awaitable[int]],
+        create_task: Callable[[Coroutine[Any, Any, None]], asyncio.Task],
+    ) -> None:
+        self._policy = policy
+        self._stats = stats
+        self._tag = tag
+        self._open_session = open_session
+        self._settled = settled
+        self._switch_to = switch_to
+        self._create_task = create_task
+        self._expires_at: float | None = None  # epoch seconds, the live session's cap
         self._session_started = time.monotonic()
-        self._rollover_task: asyncio.Task | None = None
+        self._task: asyncio.Task | None = None
         self._standby: ReadySession | None = None
         self._caller_speaking = False
         self._bot_speaking = False
         self._last_activity = time.monotonic()
 
-    def _mark_activity(self) -> None:
+    # ------------------------------------------------------------ who is talking
+    def observe(self, evt: events.ServerEvent) -> None:
+        """Server VAD says when the caller talks."""
+        if evt.type == "input_audio_buffer.speech_started":
+            self._caller_speaking = True
+        elif evt.type == "input_audio_buffer.speech_stopped":
+            self._caller_speaking = False
+            self._last_activity = time.monotonic()
+
+    def bot_started(self) -> None:
+        self._bot_speaking = True
+
+    def bot_stopped(self) -> None:
+        self._bot_speaking = False
         self._last_activity = time.monotonic()
 
-    def _schedule_rollover(self) -> None:
-        policy = self.resilience.rollover
-        if not policy.enabled or self._session_expires_at is None or self._closing:
-            return
-        if self._rollover_task is not None and self._rollover_task is not asyncio.current_task():
-            self._rollover_task.cancel()
-        self._rollover_task = self.create_task(self._rollover_when_due())
+    # ------------------------------------------------------------ the timer
+    def session_opened(self, expires_at: float | None) -> None:
+        self._expires_at = expires_at
+        self._session_started = time.monotonic()
 
-    async def _stop_rollover(self) -> None:
-        task, self._rollover_task = self._rollover_task, None
+    def schedule(self) -> None:
+        if not self._policy.enabled or self._expires_at is None:
+            return
+        if self._task is not None and self._task is not asyncio.current_task():
+            self._task.cancel()
+        self._task = self._create_task(self._when_due())
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
         if task is not None and task is not asyncio.current_task():
             task.cancel()
         standby, self._standby = self._standby, None
@@ -53,25 +97,17 @@ class RolloverMixin:
     def _quiet(self) -> bool:
         """Nobody is talking and nothing is owed: the one safe moment to switch sockets."""
         return (
-            self._queued is None
-            and self._websocket is not None
-            and not self._caller_speaking
+            not self._caller_speaking
             and not self._bot_speaking
-            and not self._response_active
-            and not self._server_response_open
-            and self._current_audio_response is None
-            and not self._watch.waiting
-            and not self._open_function_calls
-            and not self._awaiting_transcript
-            and not self._unacked
-            and time.monotonic() - self._last_activity >= self.resilience.rollover.quiet_s
+            and self._settled()
+            and time.monotonic() - self._last_activity >= self._policy.quiet_s
         )
 
-    async def _rollover_when_due(self) -> None:
-        expires_at = self._session_expires_at
+    async def _when_due(self) -> None:
+        expires_at = self._expires_at
         assert expires_at is not None
         remaining = expires_at - time.time()
-        lead = min(self.resilience.rollover.lead_s, remaining / 2)
+        lead = min(self._policy.lead_s, remaining / 2)
         await asyncio.sleep(max(0.0, remaining - lead))
         try:
             self._standby = await self._open_session()
@@ -84,7 +120,7 @@ class RolloverMixin:
         while not self._quiet():
             if time.time() >= expires_at:
                 logger.warning(f"{self._tag}rollover: no quiet moment before the session cap")
-                await self._stop_rollover()
+                await self.stop()
                 return
             await asyncio.sleep(QUIET_POLL_S)
         await self._roll_over()
@@ -94,11 +130,10 @@ class RolloverMixin:
         assert standby is not None
         started = time.monotonic()
         age = started - self._session_started
-        self._rollover_task = None  # this task; the switch schedules the next one
-        self._begin_gap()
-        replayed, _audio_s, _asks = await self._switch_to(standby)
+        self._task = None  # this task; the switch schedules the next one
+        replayed = await self._switch_to(standby)
         gap = time.monotonic() - started
-        self.stats.rollovers.append(
+        self._stats.rollovers.append(
             RolloverEntry(gap_s=round(gap, 3), items_replayed=replayed, session_age_s=round(age, 1))
         )
         logger.info(

@@ -4,17 +4,11 @@ from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
 
 from bot.config.profiles import Profile
 from bot.config.realtime import RealtimeResilienceConfig
-from pipelines.realtime.g711 import G711Codec, G711SessionMixin, g711_audio_format
-from pipelines.realtime.resilient import ResilientRealtimeLLMService
+from pipelines.realtime.g711 import G711Codec, g711_audio_format
+from pipelines.realtime.resilient import RealtimeService
 from pipelines.realtime.stats import RealtimeHealth
-from pipelines.realtime.tool_args import ToolArgumentsGuardMixin
 
 OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
-
-
-class RealtimeService(ToolArgumentsGuardMixin, G711SessionMixin, ResilientRealtimeLLMService):
-    """Pipecat's Realtime service made resilient; unparseable tool arguments get an error
-    result instead of silence; G.711 straight to the model on phone lines."""
 
 
 def create_realtime_service(

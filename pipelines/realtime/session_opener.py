@@ -2,20 +2,23 @@
 connect → ``session.created`` → our ``session.update`` → ``session.updated``.
 
 Used for the first connection, every reconnect and every rollover, so each of them has the
-same timeouts and the same failure classification.
+same timeouts and the same failure classification; ``open_with_retries`` adds the bounded,
+jittered retries of a connect or reconnect.
 """
 
 import asyncio
 import json
+import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from loguru import logger
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as websocket_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from bot.config.realtime import RealtimeTimeouts
+from bot.config.realtime import RealtimeTimeouts, ReconnectPolicy
 from pipelines.realtime.errors import (
     ErrorKind,
     RealtimeFailure,
@@ -108,3 +111,31 @@ async def open_session(
         expires_at=float(expires) if expires else None,
         updated_event=updated["_raw"],
     )
+
+
+async def open_with_retries(
+    open_once: Callable[[], Awaitable[ReadySession]],
+    policy: ReconnectPolicy,
+    *,
+    why: str,
+    tag: str,
+    closing: Callable[[], bool],
+) -> tuple[ReadySession | None, int, str | None]:
+    """(session, attempts, None), or (None, attempts, the cause to end the call with)."""
+    for attempt in range(1, policy.max_attempts + 1):
+        try:
+            return await open_once(), attempt, None
+        except RealtimeFailure as failure:
+            if failure.fatal or closing():
+                return None, attempt, failure.verdict.cause
+            logger.warning(
+                f"{tag}Realtime {why}: attempt {attempt}/{policy.max_attempts} "
+                f"failed: {failure.verdict.cause}"
+            )
+            if attempt == policy.max_attempts:
+                cause = f"Realtime API unreachable after {attempt} attempts: "
+                return None, attempt, cause + failure.verdict.cause
+            # Full jitter: calls dropped together do not all come back at once.
+            ceiling = min(policy.backoff_max_s, policy.backoff_base_s * 2 ** (attempt - 1))
+            await asyncio.sleep(random.uniform(0, ceiling))
+    return None, policy.max_attempts, None

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from loguru import logger
 from pydantic import BaseModel, Field
 
 
@@ -43,3 +44,9 @@ class RealtimeHealth(BaseModel):
     transient_errors: int = 0
     rejected_events: int = 0
     fatal_error: str | None = None
+
+
+def count_timeout(health: RealtimeHealth, which: str, tag: str) -> None:
+    """Count one expiry of a ``TimeoutCounts`` step and log it."""
+    setattr(health.timeouts, which, getattr(health.timeouts, which) + 1)
+    logger.warning(f"{tag}Realtime timeout: {which.replace('_', ' ')}")

@@ -5,46 +5,40 @@ are counted in μ-law time."""
 import audioop
 import base64
 
-from pipelines.realtime.g711 import G711SessionMixin
+from pipecat.frames.frames import Frame, InputAudioRawFrame, TTSStartedFrame
+from pipecat.processors.frame_processor import FrameDirection
+from pipecat.services.openai.realtime import events
 
-
-class _Recorder:
-    """The mixin's neighbours in the real service, reduced to what it touches."""
-
-    def __init__(self):
-        self.pushed = []
-
-    async def _session_audio(self, frame):
-        return b"pcm24k"
-
-    async def push_frame(self, frame):
-        self.pushed.append(frame)
-
-    async def stop_ttfb_metrics(self):
-        pass
+from bot.config.profiles import load_profile
+from pipelines.realtime.g711 import SessionAudio
+from pipelines.realtime.service import create_realtime_service
 
 
 async def test_g711_round_trip_matches_the_line_codec():
-    class Service(G711SessionMixin, _Recorder):
-        resilience = type("R", (), {"reconnect": type("C", (), {"audio_buffer_s": 1.0})})()
+    service = create_realtime_service(
+        load_profile("default"), api_key="test", company_name="Acme", g711="pcmu"
+    )
+    pushed: list[Frame] = []
 
-    service = Service(g711="pcmu")
-    service._current_audio_response = None
+    async def record(frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM):
+        pushed.append(frame)
+
+    service.push_frame = record
     pcm = audioop.ulaw2lin(bytes(range(256)), 2)
-    frame = type("F", (), {"audio": pcm, "sample_rate": 8000})()
-    assert await service._session_audio(frame) == audioop.lin2ulaw(pcm, 2)
-    delta = type(
-        "E",
-        (),
-        {
-            "item_id": "i",
-            "content_index": 0,
-            "response_id": "r",
-            "delta": base64.b64encode(bytes(range(256))).decode(),
-        },
-    )()
+    frame = InputAudioRawFrame(audio=pcm, sample_rate=8000, num_channels=1)
+    assert await SessionAudio("pcmu").to_session(frame) == audioop.lin2ulaw(pcm, 2)
+    delta = events.ResponseAudioDelta(
+        event_id="e",
+        type="response.output_audio.delta",
+        response_id="r",
+        item_id="i",
+        output_index=0,
+        content_index=0,
+        delta=base64.b64encode(bytes(range(256))).decode(),
+    )
     await service._handle_evt_audio_delta(delta)
-    _, audio_frame = service.pushed
+    started, audio_frame = pushed
+    assert isinstance(started, TTSStartedFrame)
     assert audio_frame.sample_rate == 8000 and audio_frame.audio == pcm
     # Truncation points are in the model's audio: 256 μ-law bytes are 32 ms.
     assert service._calculate_audio_duration_ms(256) == 32

@@ -1,9 +1,13 @@
-"""The pieces of the resilience layer on their own: error table, conversation log, backlog."""
+"""The pieces of the resilience layer on their own: error table, conversation log and
+tracker, backlog."""
+
+import json
 
 import pytest
+from pipecat.services.openai.realtime import events
 
 from pipelines.realtime.audio_backlog import AudioBacklog
-from pipelines.realtime.conversation_log import UNTRANSCRIBED, ConversationLog
+from pipelines.realtime.conversation_log import UNTRANSCRIBED, ConversationLog, ConversationTracker
 from pipelines.realtime.errors import ErrorKind, classify_error, classify_http_status
 
 
@@ -117,6 +121,41 @@ def test_a_reply_cut_before_any_word_is_not_restated_and_deleted_items_go():
     log.set_user_transcript("u", "Hi")
     log.remove("u")
     assert log.replay_items() == []
+
+
+def _event(etype: str, **fields) -> events.ServerEvent:
+    return events.parse_server_event(json.dumps({"event_id": "e", "type": etype, **fields}))
+
+
+def test_tracker_hides_restated_echoes_and_resends_what_the_server_never_confirmed():
+    tracker = ConversationTracker()
+    greet = {
+        "id": "s",
+        "type": "message",
+        "role": "system",
+        "content": [{"type": "input_text", "text": "Greet."}],
+    }
+    tracker.sent("s", {"type": "conversation.item.create", "item": greet})
+    tracker.sent("x", {"type": "conversation.item.create", "item": {"id": "x"}})
+    assert not tracker.settled
+    assert tracker.observe(_event("conversation.item.added", item=greet))
+    assert [m["item"]["id"] for m in tracker.take_unacked()] == ["x"]
+    assert tracker.settled and tracker.take_unacked() == []
+    assert [i["id"] for i in tracker.replay()] == ["s"]
+    # The new session's echo of a restated item is not news, up to its item.done.
+    assert not tracker.observe(_event("conversation.item.added", item=greet))
+    assert not tracker.observe(_event("conversation.item.done", item=greet))
+    assert tracker.observe(_event("conversation.item.done", item=greet))
+    tracker.transcript_due("u")
+    assert not tracker.settled
+    failed = _event(
+        "conversation.item.input_audio_transcription.failed",
+        item_id="u",
+        content_index=0,
+        error={"type": "server_error", "message": "no"},
+    )
+    assert tracker.observe(failed)
+    assert tracker.settled
 
 
 def test_backlog_keeps_uncommitted_and_held_audio_newest_first_within_bound():
