@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from loguru import logger
 
-from sim.realtime import conversation, lifecycle
+from sim.realtime import conversation, lifecycle, planner
 from sim.realtime.audio import format_rate
 from sim.realtime.config import EmulatorConfig
 from sim.realtime.conformance import event_problems
@@ -244,8 +244,11 @@ class EmulatedSession(InputAudioMixin):
         message's turn, so a text-only client plays the same script as an audio one. Only
         the latest item counts: a client restating its history (Pipecat's first response,
         a reconnect) adds many user messages but asks for one reply, and a response after
-        a function output continues the turn it belongs to."""
+        a function output continues the turn it belongs to. A message telling the model to
+        ``Say exactly:`` a line is the bot scripting the model, not the user taking a turn."""
         last = self.items[-1] if self.items else {}
+        if planner.SAY_EXACTLY in planner.text_of(last):
+            return  # an instruction to voice a line (a greeting, a re-prompt), not the user
         if last.get("role") == "user" and last.get("id") != self.counted_user_item:
             self.user_turns += 1
             self.counted_user_item = last.get("id")
