@@ -122,11 +122,13 @@ class AgiServer:
         port: int = AGI_PORT,
         secret: str | None = None,
         after_wait_s: float = AFTER_WAIT_S,
+        session_timeout_s: float = SESSION_TIMEOUT_S,
     ) -> None:
         self._directory = directory
         self.host, self.port = host, port
         self._secret = secret
         self._after_wait_s = after_wait_s
+        self._session_timeout_s = session_timeout_s
         self._server: asyncio.Server | None = None
 
     @property
@@ -146,11 +148,12 @@ class AgiServer:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            async with asyncio.timeout(SESSION_TIMEOUT_S):
+            async with asyncio.timeout(self._session_timeout_s):
                 request = await read_request(reader)
                 await self._dispatch(request, AgiSession(reader, writer))
         except TimeoutError:
-            logger.warning(f"FastAGI: session still open after {SESSION_TIMEOUT_S:g}s; closed")
+            limit = self._session_timeout_s
+            logger.warning(f"FastAGI: session still open after {limit:g}s; closed")
         except (AgiError, ValueError, ConnectionError, asyncio.IncompleteReadError) as e:
             logger.warning(f"FastAGI: {type(e).__name__}: {e}")
         finally:

@@ -40,6 +40,10 @@ class PlayedAudio:
         self.played_s = 0.0
         self.marks_answered = 0
 
+    @property
+    def sent_s(self) -> float:
+        return self._sent_s
+
     def wrote(self, duration_s: float) -> str:
         """A chunk went out; the id of the mark that follows it."""
         self._seq += 1
@@ -115,9 +119,14 @@ class AsteriskChannel:
 
     def interrupted(self) -> None:
         """The caller barged in: FLUSH_MEDIA goes out and queued marks die with it."""
+        sent = self.played.sent_s
         played = self.played.new_utterance()
         self.last_barge_in_played_s = played
-        logger.debug(f"asterisk {self.media.channel_id}: barge-in after {played:.2f}s played")
+        if sent > 0:
+            logger.info(
+                f"asterisk {self.media.channel_id}: barge-in after {played:.2f}s of "
+                f"{sent:.2f}s sent had played (MEDIA_MARK_PROCESSED)"
+            )
 
     def utterance_ended(self) -> None:
         self.played.new_utterance()

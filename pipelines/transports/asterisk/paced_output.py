@@ -107,10 +107,14 @@ class PacedOutputTransport(LineOutputTransport):
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         if isinstance(frame, InterruptionFrame):
             # Before Pipecat's handling, which writes the serializer's FLUSH_MEDIA.
-            self._stale_before = obj_id()
-            self.clock.reset()
-            self._hooks.interrupted()
+            self.barge_in()
         await super().process_frame(frame, direction)
+
+    def barge_in(self) -> None:
+        """From now on only chunks made after this moment are written."""
+        self._stale_before = obj_id()
+        self.clock.reset()
+        self._hooks.interrupted()
 
     async def push_frame(self, frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM):
         if isinstance(frame, BotStoppedSpeakingFrame) and direction == FrameDirection.UPSTREAM:
