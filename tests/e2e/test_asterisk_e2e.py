@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from sim.asterisk import AsteriskWebSocketCall
-from sim.bot_process import run_bot
+from sim.bot_process import bot_env, run_bot
+from sim.phone import Dtmf, Silence
 from tests.helpers.asterisk_calls import (
     CALLER_SAID,
     AsteriskPorts,
@@ -34,9 +37,19 @@ def session_of(emulator, codec: str):
     )
 
 
+def profile_file(tmp_path: Path, name: str, greeting: str, **extra) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    body = {"name": name, "instructions": "You answer calls for {company_name}."}
+    path.write_text(yaml.safe_dump({**body, "greeting": greeting, **extra}))
+    return path
+
+
 async def test_text_ulaw_json_slin16_and_json_alaw_calls(emulator, tmp_path):
+    # The A-law call dials 2002, which DID_PROFILES gives its own profile (a FreePBX context).
+    sales = profile_file(tmp_path, "sales_line", "Sales line. Hello {caller_name}.")
+    env = bot_env(tmp_path, DID_PROFILES=f"2002={sales}")
     args = (*AsteriskPorts.free().args("asterisk"), "--realtime-url", emulator.url)
-    async with run_bot(tmp_path, *args) as bot:
+    async with run_bot(tmp_path, *args, env=env) as bot:
         calls = [
             # Plain-text control, caller details on the URI (v(cid=…,cname=…,did=…)).
             AsteriskWebSocketCall(
@@ -52,7 +65,14 @@ async def test_text_ulaw_json_slin16_and_json_alaw_calls(emulator, tmp_path):
                 caller_name="Grace Hopper",
                 uri_params={},
             ),
-            AsteriskWebSocketCall(bot.asterisk_url, two_turns(), "alaw", "json", caller_name="Ada"),
+            AsteriskWebSocketCall(
+                bot.asterisk_url,
+                two_turns(),
+                "alaw",
+                "json",
+                caller_name="Ada",
+                dialed_number="2002",
+            ),
         ]
         results = await asyncio.gather(*(c.run() for c in calls))
         records = await bot.wait_for_records(3)
@@ -64,7 +84,8 @@ async def test_text_ulaw_json_slin16_and_json_alaw_calls(emulator, tmp_path):
     assert "voicebot_calls_total 3.0" in metrics
 
     names = ["Ada Lovelace", "Grace Hopper", "Ada"]
-    for call, result, name in zip(calls, results, names, strict=True):
+    greetings = ["Hello Ada Lovelace,", "Hello Grace Hopper,", "Sales line. Hello Ada."]
+    for call, result, name, greeting in zip(calls, results, names, greetings, strict=True):
         label = f"{call.codec.name}/{call.format.value}"
         assert result.connected and result.answered, (label, result.errors)
         assert result.greeting_delay_s is not None and result.greeting_delay_s < 2.0, label
@@ -85,7 +106,8 @@ async def test_text_ulaw_json_slin16_and_json_alaw_calls(emulator, tmp_path):
         assert record["transport"] == "asterisk" and record["end_reason"] == "caller hung up"
         assert record["caller_name"] == name
         said = [(t["role"], t["text"]) for t in record["transcript"]]
-        assert said[0][0] == "bot" and said[0][1].startswith(f"Hello {name},"), said
+        assert said[0][0] == "bot" and said[0][1].startswith(greeting), said
+        assert record["profile"] == ("sales_line" if call.codec.name == "alaw" else "default")
         assert [text for role, text in said if role == "caller"] == CALLER_SAID
 
         # The interrupted answer was truncated where the caller had heard it to.
@@ -105,10 +127,14 @@ async def test_text_ulaw_json_slin16_and_json_alaw_calls(emulator, tmp_path):
 
 
 async def test_bad_input_ends_only_that_call(emulator, tmp_path):
+    keypad = {"name": "dtmf", "options": {"inter_digit_timeout_s": 1.0}}
+    profile = profile_file(tmp_path, "keypad", "Hello {caller_name}.", processors=[keypad])
     args = (*AsteriskPorts.free().args("asterisk"), "--realtime-url", emulator.url)
-    async with run_bot(tmp_path, *args) as bot:
+    async with run_bot(tmp_path, *args, "--profile", str(profile)) as bot:
+        # The good call also presses keys: DTMF_END reaches the dtmf processor.
+        steps = [*two_turns(), Dtmf("12#"), Silence(1.0)]
         good = asyncio.create_task(
-            AsteriskWebSocketCall(bot.asterisk_url, two_turns(), "ulaw", "text").run()
+            AsteriskWebSocketCall(bot.asterisk_url, steps, "ulaw", "text").run()
         )
         bad = [
             ("text", "FROBNICATE now"),
@@ -130,7 +156,10 @@ async def test_bad_input_ends_only_that_call(emulator, tmp_path):
         log = bot.log()
     assert all(closed), "the server must close a broken line"
     assert result.connected and all(t.latency_s is not None for t in result.turns)
-    assert record_of(records, result.call_sid)["end_reason"] == "caller hung up"
+    good_record = record_of(records, result.call_sid)
+    assert good_record["end_reason"] == "caller hung up"
+    keys = [e["event"] for e in good_record["events"] if e["source"] == "dtmf"]
+    assert keys == ["keys 12#: sent to the model"]
     reasons = sorted(r["end_reason"] for r in records if r["call_id"] != result.call_sid)
     assert reasons == [
         "protocol error: control message of 210 bytes exceeds 128",
