@@ -11,7 +11,6 @@ import httpx
 import pytest
 import yaml
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
 
 from sim.asterisk import AsteriskWebSocketCall
 from sim.bot_process import bot_env, run_bot
@@ -23,6 +22,7 @@ from tests.helpers.asterisk_calls import (
     record_of,
     two_turns,
 )
+from tests.helpers.sockets import closed_by_server
 
 pytestmark = pytest.mark.e2e
 
@@ -190,12 +190,4 @@ async def send_junk(url: str, fmt: str, junk: str) -> bool:
             await ws.send(b"\xff" * 160)
             await asyncio.sleep(0.02)
         await ws.send(junk)
-        try:
-            async with asyncio.timeout(10):
-                async for _ in ws:
-                    pass
-        except ConnectionClosed:
-            pass
-        except TimeoutError:
-            return False
-    return True
+        return await closed_by_server(ws)

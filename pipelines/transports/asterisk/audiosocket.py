@@ -37,17 +37,9 @@ KIND_UUID = 0x01
 KIND_SILENCE = 0x02
 KIND_DTMF = 0x03
 KIND_ERROR = 0xFF
-AUDIO_KIND_RATES = {
-    0x10: 8000,
-    0x11: 12000,
-    0x12: 16000,
-    0x13: 24000,
-    0x14: 32000,
-    0x15: 44100,
-    0x16: 48000,
-    0x17: 96000,
-    0x18: 192000,
-}
+# 0x10 slin (8 kHz) … 0x18 slin192, in res_audiosocket.h's order.
+_RATES = (8000, 12000, 16000, 24000, 32000, 44100, 48000, 96000, 192000)
+AUDIO_KIND_RATES = dict(zip(range(0x10, 0x10 + len(_RATES)), _RATES, strict=True))
 RATE_AUDIO_KINDS = {rate: kind for kind, rate in AUDIO_KIND_RATES.items()}
 MAX_PAYLOAD = 0xFFFF
 _KEYS = frozenset(k.value for k in KeypadEntry)

@@ -3,7 +3,7 @@
 from pydantic import Field
 
 from bot.config.tools import ToolSettings
-from processors.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolResult
+from processors.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolResult, allow_listed
 
 
 class VoicemailArgs(ToolArgs):
@@ -30,15 +30,10 @@ class SendToVoicemail(Tool):
             raise ValueError("send_to_voicemail needs tool_settings.voicemail (name -> mailbox)")
 
     async def run(self, args: VoicemailArgs, ctx: ToolContext) -> ToolResult:
-        mailboxes = ctx.settings.voicemail
-        name = args.mailbox.strip().lower()
-        if name not in mailboxes:
-            raise ToolError(
-                f"unknown mailbox {args.mailbox!r}; allowed: {', '.join(sorted(mailboxes))}"
-            )
+        name, mailbox = allow_listed(args.mailbox, ctx.settings.voicemail, "mailbox")
         if not ctx.actions.can_voicemail:
             raise ToolError("voicemail is not available on this line; offer to take a message")
-        await ctx.actions.voicemail_after_speech(name, mailboxes[name])
+        await ctx.actions.voicemail_after_speech(name, mailbox)
         return ToolResult(
             f"The caller goes to {name}'s voicemail when you finish speaking. Tell them in one "
             "short sentence to leave a message after the tone.",
