@@ -24,7 +24,11 @@ from bot.asterisk.calls import CallDirectory, call_key
 from bot.config.caller_info import CallerInfo
 from bot.telephony.line_call import LineCall
 from pipelines.call_control.asterisk import AsteriskCallControl
-from pipelines.transports.asterisk.control import AsteriskProtocolError, parse_media_start
+from pipelines.transports.asterisk.control import (
+    AsteriskProtocolError,
+    MediaStart,
+    parse_media_start,
+)
 from pipelines.transports.asterisk.transport import create_chan_websocket_line
 
 if TYPE_CHECKING:
@@ -52,7 +56,8 @@ def caller_from_dialplan(
     )
 
 
-async def read_media_start(websocket: WebSocket, max_bytes: int):
+async def read_media_start(websocket: WebSocket, max_bytes: int) -> MediaStart:
+    """The call's MEDIA_START; raises AsteriskProtocolError (not Asterisk, or too slow)."""
     try:
         async with asyncio.timeout(HANDSHAKE_TIMEOUT_S):
             message = await websocket.receive()

@@ -11,7 +11,7 @@ send the caller; only a target from the profile's allow-list can ever get there.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -43,7 +43,7 @@ class AsteriskCallControl:
         call_id: str,
         leg: MediaLeg,
         hangup_timeout_s: float,
-        on_handoff: Callable[[Handoff], Awaitable[None] | None] | None = None,
+        on_handoff: Callable[[Handoff], None] | None = None,
     ) -> None:
         self.provider = provider
         self._call_id = call_id
@@ -72,9 +72,7 @@ class AsteriskCallControl:
     async def _hand_off(self, handoff: Handoff) -> None:
         if self._on_handoff is None:
             raise CallControlError(f"{handoff.kind} needs the FastAGI server on this line")
-        result = self._on_handoff(handoff)
-        if result is not None:
-            await result
+        self._on_handoff(handoff)
         logger.info(
             f"{self.provider} call {self._call_id}: {handoff.kind} to {handoff.target} "
             "recorded for the dialplan (FastAGI after)"

@@ -38,7 +38,6 @@ class PlayedAudio:
         self._sent_s = 0.0  # audio sent in the current utterance
         self._pending: dict[str, float] = {}  # mark id → utterance time at that mark
         self.played_s = 0.0
-        self.marks_answered = 0
 
     @property
     def sent_s(self) -> float:
@@ -57,7 +56,6 @@ class PlayedAudio:
         position = self._pending.pop(mark, None)
         if position is None:
             return False
-        self.marks_answered += 1
         self.played_s = max(self.played_s, position)
         return True
 
@@ -80,7 +78,6 @@ class AsteriskChannel:
         self._flow_open.set()
         self._drained = asyncio.Event()
         self._send: Send | None = None
-        self.xoff_count = 0
         self.last_barge_in_played_s: float | None = None
 
     def bind(self, send: Send) -> None:
@@ -95,7 +92,8 @@ class AsteriskChannel:
     # -- events from Asterisk (the serializer) ----------------------------------------
 
     def xoff(self) -> None:
-        self.xoff_count += 1
+        # Never expected: the bot writes at real time, far below 900 queued frames.
+        logger.warning(f"asterisk {self.media.channel_id}: MEDIA_XOFF, holding audio until XON")
         self._flow_open.clear()
 
     def xon(self) -> None:
