@@ -2,6 +2,8 @@
 
 python runner.py --transport twilio [--profile default] [--host 0.0.0.0] [--port 8765]
                  [--realtime-url wss://...] [--offline] [--workers N]
+python runner.py --transport asterisk [--port P] [--agi-port 4573] [--agi-host 127.0.0.1]
+python runner.py --transport audiosocket [--port P] [--audiosocket-port 9092] [--agi-port A]
 python runner.py check [--realtime-url wss://...] [--profile default] [--timeout S]
 python runner.py --transport livekit --room NAME [--livekit-url URL] [--takeover]
 python runner.py --transport livekit --dispatch [--host H] [--port P]
@@ -12,9 +14,13 @@ python runner.py livekit-token --room NAME --identity ID [--ttl 1h]
 import argparse
 import asyncio
 import sys
+from contextlib import AbstractAsyncContextManager, nullcontext
 
 from loguru import logger
 
+from bot.asterisk.agi_server import AGI_PORT
+from bot.asterisk.audiosocket_server import AUDIOSOCKET_PORT
+from bot.asterisk.lines import ASTERISK_TRANSPORTS, AsteriskLines, AsteriskOptions
 from bot.config.errors import ConfigError
 from bot.config.settings import Settings, load_settings
 from bot.event_loop import run_event_loop
@@ -48,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--transport",
         required=True,
-        choices=(*TELEPHONY_PROVIDERS, *ROOM_TRANSPORTS),
+        choices=(*TELEPHONY_PROVIDERS, *ASTERISK_TRANSPORTS, *ROOM_TRANSPORTS),
         help="line type to serve, or room to join",
     )
     parser.add_argument("--profile", help="profile name in bot/profiles/ or a YAML path")
@@ -67,6 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="use the bundled Realtime emulator even if OPENAI_API_KEY is set",
     )
+    asterisk = parser.add_argument_group("Asterisk (--transport asterisk | audiosocket)")
+    asterisk.add_argument(
+        "--audiosocket-port", type=int, default=AUDIOSOCKET_PORT, help="AudioSocket TCP port"
+    )
+    asterisk.add_argument("--agi-port", type=int, default=AGI_PORT, help="FastAGI port")
+    asterisk.add_argument(
+        "--agi-host", default="127.0.0.1", help="FastAGI bind address (default loopback)"
+    )
     add_room_arguments(parser)
     return parser
 
@@ -76,27 +90,51 @@ def configure_logging(level: str, secrets: list[str] | None = None) -> None:
     install_redacting_logging(level, Redactor(secrets or []))
 
 
-def _say_offline_loudly(reason: str, port: int) -> None:
+def _simulated_call(args: argparse.Namespace) -> str:
+    if args.transport == "asterisk":
+        return f"sim.asterisk --url ws://127.0.0.1:{args.port}/asterisk --cname Ada"
+    if args.transport == "audiosocket":
+        agi = f"--agi 127.0.0.1:{args.agi_port}"
+        return f"sim.asterisk --audiosocket 127.0.0.1:{args.audiosocket_port} {agi} --cname Ada"
+    return f"sim.phone --url ws://127.0.0.1:{args.port}/ws"
+
+
+def _say_offline_loudly(reason: str, args: argparse.Namespace) -> None:
     bar = "=" * 72
     logger.warning(
         f"\n{bar}\n  OFFLINE: {reason}.\n  Calls are answered by the bundled Realtime emulator "
         f"(sim/realtime), not OpenAI.\n  Place a simulated call and save the bot's reply:\n"
-        f"    .venv/bin/python -m sim.phone --url ws://127.0.0.1:{port}/ws "
+        f"    .venv/bin/python -m {_simulated_call(args)} "
         f"--say sim/audio/caller_order_status.wav --silence 3 --record bot_reply.wav\n{bar}"
     )
+
+
+def _asterisk_lines(
+    args: argparse.Namespace, server: TelephonyServer
+) -> AbstractAsyncContextManager[object]:
+    if args.transport not in ASTERISK_TRANSPORTS:
+        return nullcontext()
+    options = AsteriskOptions(
+        audiosocket_host=args.host,
+        audiosocket_port=args.audiosocket_port,
+        agi_host=args.agi_host,
+        agi_port=args.agi_port,
+    )
+    return AsteriskLines(server, options)
 
 
 async def serve_telephony(args: argparse.Namespace, settings: Settings) -> None:
     async with realtime_endpoint(settings, offline=args.offline, url=args.realtime_url) as realtime:
         if realtime.emulated:
             reason = "--offline given" if args.offline else "no OPENAI_API_KEY"
-            _say_offline_loudly(reason, args.port)
+            _say_offline_loudly(reason, args)
         server = build_server(
             args.transport, args.profile or settings.bot_profile, settings, realtime
         )
-        _log_serving(args, server)
-        config = uvicorn_config(server.app, args.host, args.port, settings)
-        await DrainingServer(config).serve()
+        async with _asterisk_lines(args, server):
+            _log_serving(args, server)
+            config = uvicorn_config(server.app, args.host, args.port, settings)
+            await DrainingServer(config).serve()
 
 
 def serve_telephony_workers(args: argparse.Namespace, settings: Settings, workers: int) -> None:
@@ -105,7 +143,7 @@ def serve_telephony_workers(args: argparse.Namespace, settings: Settings, worker
     ) as realtime:
         if realtime.emulated:
             reason = "--offline given" if args.offline else "no OPENAI_API_KEY"
-            _say_offline_loudly(reason, args.port)
+            _say_offline_loudly(reason, args)
         spec = WorkerSpec(
             transport=args.transport,
             profile=args.profile or settings.bot_profile,
@@ -121,9 +159,13 @@ def serve_telephony_workers(args: argparse.Namespace, settings: Settings, worker
 
 def _log_serving(args: argparse.Namespace, server: TelephonyServer) -> None:
     config = server.config
+    endpoints = {
+        "asterisk": "WS /asterisk",
+        "audiosocket": f"AudioSocket TCP :{args.audiosocket_port}",
+    }.get(args.transport, "POST / webhook, WS /ws media")
     logger.info(
         f"serving {args.transport} on http://{args.host}:{args.port} "
-        f"(POST / webhook, WS /ws media, GET /health /ready /metrics), "
+        f"({endpoints}, GET /health /ready /metrics), "
         f"profile {config.profile.name}, "
         f"tools: {', '.join(config.toolkit.names) or 'none'}, "
         f"processors: {', '.join(config.processors.names) or 'none'}"
@@ -152,6 +194,12 @@ def main(argv: list[str] | None = None) -> int:
         workers = args.workers or settings.workers
         if workers < 1:
             raise ConfigError("WORKERS", "must be at least 1")
+        if workers > 1 and args.transport in ASTERISK_TRANSPORTS:
+            raise ConfigError(
+                "WORKERS",
+                f"must be 1 with --transport {args.transport}: FastAGI answers from the "
+                "process that ran the call",
+            )
         if workers > 1:
             serve_telephony_workers(args, settings, workers)
         else:

@@ -5,10 +5,12 @@ pinned to core 1, so the bot's core is its own. Each level places N two-turn cal
 and reports caller-side turn latency (end of utterance → first bot audio) p50/p95/p99,
 unanswered turns, failed calls, the bot's CPU-seconds per call-minute and its RSS growth per
 call. The same levels run against a plain-Pipecat baseline bot (bench/baseline_bot.py) in the
-same run; ratios are ours / baseline. Machines here are shared and noisy: only same-run
+same run; ratios are ours / baseline. `asterisk` is our bot on `--transport asterisk`, called
+by sim.asterisk over chan_websocket (μ-law, plain-text control); its rows carry the ratio to
+`ours` (Twilio) at the same level. Machines here are shared and noisy: only same-run
 comparisons mean anything.
 
-    python -m bench.load [--levels 1,10,40,100] [--bots ours,baseline] [--workers N]
+    python -m bench.load [--levels 1,10,40,100] [--bots ours,asterisk,baseline] [--workers N]
     python -m bench.load --soak 1000      # RSS after 1,000 calls, one at a time, vs idle
 
 Knobs (environment): BENCH_STAGGER_S (0.02: calls' media clocks out of phase by up to this),
@@ -34,6 +36,7 @@ import httpx
 
 from bench.proc_stats import usage
 from bot.event_loop import run_event_loop
+from sim.asterisk import AsteriskWebSocketCall
 from sim.bot_process import REPO, bot_env, free_port
 from sim.phone import PhoneCaller, Say, Silence
 from sim.realtime import EmulatorConfig, RealtimeEmulator
@@ -52,7 +55,7 @@ def percentile(values: list[float], q: float) -> float | None:
 class Bot:
     def __init__(self, name: str, proc: subprocess.Popen, port: int):
         self.name, self.proc, self.port = name, proc, port
-        self.ws_url = f"ws://127.0.0.1:{port}/ws"
+        self.ws_url = f"ws://127.0.0.1:{port}/{'asterisk' if name == 'asterisk' else 'ws'}"
         self.http_url = f"http://127.0.0.1:{port}"
 
 
@@ -65,8 +68,13 @@ async def start_bot(
         cmd = [sys.executable, "-m", "bench.baseline_bot", "--realtime-url", realtime_url]
         cmd += ["--port", str(port)]
     else:
-        cmd = [sys.executable, "runner.py", "--transport", "twilio", "--port", str(port)]
-        cmd += ["--host", "127.0.0.1", "--realtime-url", realtime_url, "--workers", str(workers)]
+        transport = "asterisk" if name == "asterisk" else "twilio"
+        cmd = [sys.executable, "runner.py", "--transport", transport, "--port", str(port)]
+        cmd += ["--host", "127.0.0.1", "--realtime-url", realtime_url]
+        if name == "asterisk":
+            cmd += ["--agi-port", str(free_port())]  # one process: FastAGI answers from it
+        else:
+            cmd += ["--workers", str(workers)]
     if pin:
         cmd = ["taskset", "-c", str(BOT_CORE), *cmd]
     env = bot_env(tmp, LOG_LEVEL="WARNING", MAX_CONCURRENT_CALLS="1000", IDLE_TIMEOUT_S="60")
@@ -107,18 +115,20 @@ STAGGER_S = float(os.environ.get("BENCH_STAGGER_S", "0.02"))
 TURN_SPREAD_S = float(os.environ.get("BENCH_TURN_SPREAD_S", "3.0"))
 
 
-async def staggered(phone: PhoneCaller, rng: random.Random):
+async def staggered(phone: PhoneCaller | AsteriskWebSocketCall, rng: random.Random):
     await asyncio.sleep(STAGGER_S * rng.random())
     return await phone.run()
 
 
-def caller(url: str, rng: random.Random) -> PhoneCaller:
+def caller(bot: Bot, rng: random.Random) -> PhoneCaller | AsteriskWebSocketCall:
     pauses = [TURN_SPREAD_S * rng.random() for _ in UTTERANCES]
     steps: list[Say | Silence] = []
     for clip, pause in zip(UTTERANCES, pauses, strict=True):
         steps += [Silence(pause), Say(clip), Silence(3.0)]
     steps.append(Silence(len(UTTERANCES) * TURN_SPREAD_S - sum(pauses)))
-    return PhoneCaller(url=url, provider="twilio", steps=steps)
+    if bot.name == "asterisk":
+        return AsteriskWebSocketCall(bot.ws_url, steps, codec_name="ulaw", control_format="text")
+    return PhoneCaller(url=bot.ws_url, provider="twilio", steps=steps)
 
 
 async def scrape(bot: Bot) -> dict[str, float]:
@@ -158,7 +168,7 @@ async def run_level(bot: Bot, calls: int) -> dict:
     sampler = asyncio.create_task(sample())
     # One seeded draw sequence per caller: its turn pauses, then its start offset.
     rngs = [random.Random(i) for i in range(calls)]
-    results = await asyncio.gather(*(staggered(caller(bot.ws_url, rng), rng) for rng in rngs))
+    results = await asyncio.gather(*(staggered(caller(bot, rng), rng) for rng in rngs))
     done.set()
     await sampler
     after = usage(bot.proc.pid)
@@ -293,14 +303,18 @@ def broke(row: dict) -> bool:
 
 
 def add_ratios(rows: list[dict]) -> None:
-    baseline = {r["calls"]: r for r in rows if r["bot"] == "baseline" and "calls" in r}
-    for row in rows:
-        base = baseline.get(row.get("calls"))
-        if row["bot"] == "baseline" or base is None:
-            continue
-        for key in ("turn_latency_p50_s", "turn_latency_p95_s", "cpu_s_per_call_minute"):
-            if row.get(key) and base.get(key):
-                row[f"{key}_vs_baseline"] = round(row[key] / base[key], 2)
+    """Ours and asterisk vs the baseline; asterisk vs ours (Twilio), level by level."""
+    for reference, suffix in (("baseline", "baseline"), ("ours", "twilio")):
+        base_rows = {r["calls"]: r for r in rows if r["bot"] == reference and "calls" in r}
+        for row in rows:
+            base = base_rows.get(row.get("calls"))
+            if base is None or row["bot"] in (reference, "baseline"):
+                continue
+            if suffix == "twilio" and row["bot"] != "asterisk":
+                continue
+            for key in ("turn_latency_p50_s", "turn_latency_p95_s", "cpu_s_per_call_minute"):
+                if row.get(key) and base.get(key):
+                    row[f"{key}_vs_{suffix}"] = round(row[key] / base[key], 2)
 
 
 async def main(
@@ -338,7 +352,9 @@ async def main(
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default="1,10,20,40,60,80,100,120")
-    parser.add_argument("--bots", default="ours,baseline", help="ours, baseline or both")
+    parser.add_argument(
+        "--bots", default="ours,baseline", help="comma-separated: ours, asterisk, baseline"
+    )
     parser.add_argument("--workers", type=int, default=1, help="ours only; >1 runs unpinned")
     parser.add_argument("--soak", type=int, default=0, help="calls for the RSS soak mode")
     parser.add_argument(

@@ -33,6 +33,11 @@ class BotProcess:
         return f"ws://127.0.0.1:{self.port}/ws"
 
     @property
+    def asterisk_url(self) -> str:
+        """chan_websocket's endpoint (`--transport asterisk`)."""
+        return f"ws://127.0.0.1:{self.port}/asterisk"
+
+    @property
     def http_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 

@@ -26,9 +26,9 @@ from bot.config.profiles import Profile
 from bot.config.realtime import RealtimeResilienceConfig
 from pipelines.composer import PipelineSlots, compose_pipeline
 from pipelines.context_aggregators import realtime_context_aggregators
-from pipelines.realtime.g711 import G711_RATE
+from pipelines.realtime.g711 import G711_RATE, G711Codec
 from pipelines.realtime.service import create_realtime_service
-from pipelines.transports.media_stream_guard import GuardedSerializer
+from pipelines.transports.media_stream_guard import LineGuard
 from processors.echo.gate import EchoGate, create_echo_gate
 from processors.tools.call_control import CallControl
 
@@ -57,6 +57,8 @@ class CallSpec:
     records_dir: Path
     prices: PriceTable | None = None
     audio_sample_rate: int = 8000
+    # The G.711 law an 8 kHz line speaks to the model (A-law on Asterisk alaw lines).
+    g711: G711Codec = "pcmu"
     # Phone lines echo the bot back; room clients (browsers, LiveKit/Daily SDKs) run their own
     # echo cancellation, and the gate's analysis is built for 20 ms frames of a phone line.
     line_echo: bool = True
@@ -89,7 +91,7 @@ class Call:
         spec: CallSpec,
         transport: BaseTransport,
         slots: PipelineSlots | None = None,
-        line_guard: GuardedSerializer | None = None,
+        line_guard: LineGuard | None = None,
         call_control: CallControl | None = None,
         client_events: bool = True,
     ):
@@ -126,7 +128,7 @@ class Call:
             fallback_instructions=fallback_instructions(spec.profile.fallback_line),
             call_id=spec.call_id,
             # An 8 kHz pipeline is a phone line: G.711 to the model, no resampling.
-            g711="pcmu" if spec.audio_sample_rate == G711_RATE else None,
+            g711=spec.g711 if spec.audio_sample_rate == G711_RATE else None,
         )
         slots = slots or PipelineSlots()
         if self._tools is not None:

@@ -110,6 +110,12 @@ class Settings(BaseSettings):
     # Daily
     daily_token: SecretStr | None = None
 
+    # Asterisk (docs/asterisk.md)
+    # When set, every FastAGI request must carry it as its second argument.
+    asterisk_agi_secret: SecretStr | None = None
+    # Which profile answers which number dialled: "2001=sales,2002=/etc/bot/support.yaml".
+    did_profiles: str | None = None
+
     # Edge security and limits (docs/security.md)
     trusted_proxy: bool = False
     stream_token_secret: SecretStr | None = None
@@ -177,6 +183,17 @@ class Settings(BaseSettings):
             raise ValueError(f"file not found: {value}")
         return value
 
+    @field_validator("did_profiles")
+    @classmethod
+    def _check_did_profiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_did_profiles(value)
+        return value
+
+    def did_profile_map(self) -> dict[str, str]:
+        """DID_PROFILES as {number dialled: profile name or path}."""
+        return parse_did_profiles(self.did_profiles) if self.did_profiles else {}
+
     def summary_email_to_list(self) -> list[str]:
         """SUMMARY_EMAIL_TO is comma-separated."""
         return [a.strip() for a in (self.summary_email_to or "").split(",") if a.strip()]
@@ -208,6 +225,22 @@ class Settings(BaseSettings):
                 if raw:
                     secrets.append(raw)
         return secrets
+
+
+def parse_did_profiles(text: str) -> dict[str, str]:
+    """ "2001=sales, +15551230000=support" → {"2001": "sales", …}; raises ValueError."""
+    mapping: dict[str, str] = {}
+    for entry in (e.strip() for e in text.split(",")):
+        if not entry:
+            continue
+        number, sep, profile = (part.strip() for part in entry.partition("="))
+        digits = number.removeprefix("+")
+        if not sep or not profile or not digits.isdigit() or len(digits) > 20:
+            raise ValueError(f"entry {entry[:40]!r} is not NUMBER=PROFILE (e.g. 2001=sales)")
+        if number in mapping:
+            raise ValueError(f"number {number} is mapped twice")
+        mapping[number] = profile
+    return mapping
 
 
 def _reason(error: dict[str, Any]) -> str:

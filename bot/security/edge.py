@@ -17,6 +17,7 @@ from bot.security.stream_tokens import StreamTokens
 # Where the stream token rides: a TwiML <Parameter> (Twilio drops query strings from stream
 # URLs) and, for the other providers, the stream URL's query.
 TOKEN_FIELD = "stream_token"
+ASTERISK_LINES = ("asterisk", "audiosocket")
 _SECRET_NAMES = {
     "twilio": "TWILIO_AUTH_TOKEN",
     "telnyx": "TELNYX_PUBLIC_KEY",
@@ -53,6 +54,12 @@ class EdgeSecurity:
     def dev_mode_warning(self) -> str | None:
         if self.signatures_enforced:
             return None
+        if self.provider in ASTERISK_LINES:
+            return (
+                f"SECURITY: {self.provider} lines carry no credentials: anyone who can reach "
+                "this port can place calls on your OpenAI key. Bind --host to the PBX's "
+                "network or firewall the port to the PBX (docs/asterisk.md)."
+            )
         secret = _SECRET_NAMES.get(self.provider)
         fix = f"set {secret} to enforce them" if secret else "Exotel does not sign its streams"
         return (

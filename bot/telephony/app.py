@@ -33,6 +33,7 @@ from bot.realtime.endpoint import EMULATOR_API_KEY, realtime_endpoint
 from bot.security.edge import EdgeSecurity
 from bot.security.redaction import Redactor, install_redacting_logging
 from bot.telephony.graceful import DrainingMultiprocess
+from bot.telephony.line_call import ProfileBundle
 from bot.telephony.metrics import MULTIPROC_ENV
 from bot.telephony.server import TelephonyConfig, TelephonyServer
 
@@ -48,19 +49,31 @@ class WorkerSpec(BaseModel):
     emulated: bool = False
 
 
+def load_bundle(profile_name: str, settings: Settings) -> ProfileBundle:
+    """A profile with its tools and processors; any problem is a ConfigError at start-up."""
+    profile = load_profile(profile_name)
+    return ProfileBundle(
+        profile, ToolKit.from_profile(profile, settings), ProcessorKit.from_profile(profile)
+    )
+
+
 def build_server(
     transport: str, profile_name: str, settings: Settings, realtime: RealtimeEndpoint
 ) -> TelephonyServer:
-    profile = load_profile(profile_name)
+    default = load_bundle(profile_name, settings)
     server = TelephonyServer(
         TelephonyConfig(
             provider=transport,
-            profile=profile,
+            profile=default.profile,
             settings=settings,
             realtime=realtime,
             prices=load_price_table(settings.prices_file),
-            toolkit=ToolKit.from_profile(profile, settings),
-            processors=ProcessorKit.from_profile(profile),
+            toolkit=default.toolkit,
+            processors=default.processors,
+            did_profiles={
+                number: load_bundle(name, settings)
+                for number, name in settings.did_profile_map().items()
+            },
         )
     )
     server.memory.freeze_startup_objects()

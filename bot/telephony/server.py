@@ -6,7 +6,9 @@ so a broken line ends only its own call.
 
 import asyncio
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, Response
@@ -16,8 +18,9 @@ from starlette.websockets import WebSocketState
 from bot.call.call import Call, CallSpec, RealtimeEndpoint
 from bot.call.pricing import PriceTable
 from bot.call.processor_kit import ProcessorKit
+from bot.call.record import CallRecord
 from bot.call.tool_kit import ToolKit
-from bot.config.caller_info import CallerInfo
+from bot.config.caller_info import CallerInfo, sanitize_number
 from bot.config.profiles import Profile
 from bot.config.settings import Settings
 from bot.security.edge import TOKEN_FIELD, EdgeSecurity
@@ -25,11 +28,12 @@ from bot.security.public_url import public_base
 from bot.security.redaction import Redactor
 from bot.telephony.handshake import HandshakeRefused, read_handshake, stream_token_of
 from bot.telephony.limits import CallLimits, CallSlots, enforce_call_limits
+from bot.telephony.line_call import LineCall, ProfileBundle
 from bot.telephony.memory_reclaim import MemoryReclaimConfig, MemoryReclaimer
 from bot.telephony.metrics import BotMetrics
 from bot.telephony.webhook_answers import plivo_xml, stream_url, telnyx_texml, twilio_twiml
 from pipelines.call_control.providers import telephony_call_control
-from pipelines.transports.telephony import create_telephony_transport
+from pipelines.transports.telephony import TELEPHONY_PROVIDERS, create_telephony_transport
 
 # A line that opens /ws and says nothing must not hold a slot for long.
 HANDSHAKE_TIMEOUT_S = 10.0
@@ -48,6 +52,12 @@ class TelephonyConfig:
     prices: PriceTable | None = None
     toolkit: ToolKit | None = None
     processors: ProcessorKit | None = None
+    # Profiles by the number dialled (DID_PROFILES), as FreePBX routes DIDs to contexts.
+    did_profiles: dict[str, ProfileBundle] = field(default_factory=dict)
+
+    def bundle_for(self, called_number: str) -> ProfileBundle:
+        chosen = self.did_profiles.get(sanitize_number(called_number)) if called_number else None
+        return chosen or ProfileBundle(self.profile, self.toolkit, self.processors)
 
 
 class TelephonyServer:
@@ -74,8 +84,9 @@ class TelephonyServer:
         app.add_api_route("/health", self._health, methods=["GET"])
         app.add_api_route("/ready", self._ready, methods=["GET"])
         app.add_api_route("/metrics", self._metrics, methods=["GET"])
-        app.add_api_route("/", self._webhook, methods=["POST"])
-        app.add_api_websocket_route("/ws", self._media_stream)
+        if self.config.provider in TELEPHONY_PROVIDERS:
+            app.add_api_route("/", self._webhook, methods=["POST"])
+            app.add_api_websocket_route("/ws", self._media_stream)
         # Found by bot.telephony.graceful.DrainingServer in each worker process on SIGTERM.
         app.state.drain = self.drain
         return app
@@ -162,21 +173,29 @@ class TelephonyServer:
             )
         return Response(content=xml, media_type="application/xml")
 
-    async def _media_stream(self, websocket: WebSocket) -> None:
-        await websocket.accept()
+    @contextmanager
+    def admit(self) -> Iterator[str | None]:
+        """None while a new call may start (it holds a slot until the block ends), else why
+        not; counted in the refusal metrics either way."""
         if not self.accepting:
             self.metrics.call_refused("draining")
-            logger.warning("refusing a media stream (1013): server draining")
-            await websocket.close(code=CLOSE_TRY_LATER, reason="server draining")
-            return
-        if refusal := self.security.check_upgrade(websocket):
-            await self._refuse(websocket, CLOSE_POLICY, refusal)
+            yield "server draining"
             return
         with self._slots.claim() as claimed:
             if not claimed:
-                busy = f"busy: {self._slots.capacity} calls in progress (MAX_CONCURRENT_CALLS)"
                 self.metrics.call_refused("busy")
-                await self._refuse(websocket, CLOSE_TRY_LATER, busy)
+                yield f"busy: {self._slots.capacity} calls in progress (MAX_CONCURRENT_CALLS)"
+                return
+            yield None
+
+    async def _media_stream(self, websocket: WebSocket) -> None:
+        await websocket.accept()
+        if refusal := self.security.check_upgrade(websocket):
+            await self._refuse(websocket, CLOSE_POLICY, refusal)
+            return
+        with self.admit() as refusal:
+            if refusal is not None:
+                await self._refuse(websocket, CLOSE_TRY_LATER, refusal)
                 return
             try:
                 call_data = await read_handshake(
@@ -193,11 +212,10 @@ class TelephonyServer:
                 await self._refuse(websocket, CLOSE_POLICY, refusal)
                 return
             await self._run_call(websocket, call_data)
-        self.memory.call_ended(live_calls=lambda: len(self.active_calls))
 
     async def _refuse(self, websocket: WebSocket, code: int, reason: str) -> None:
         logger.warning(f"refusing a media stream ({code}): {reason}")
-        await self._close(websocket, code, reason)
+        await self.close_websocket(websocket, code, reason)
 
     async def _run_call(self, websocket: WebSocket, call_data) -> None:
         config = self.config
@@ -209,27 +227,49 @@ class TelephonyServer:
             called_number=call_data.to_number or body.get("to_number") or query.get("to_number"),
             custom={k: v for k, v in body.items() if isinstance(v, str) and k != TOKEN_FIELD},
         )
-        call_id = str(call_data.get("call_id") or uuid.uuid4().hex)
         transport, guard = create_telephony_transport(
             websocket, config.provider, call_data, config.settings
         )
-        spec = CallSpec(
-            call_id=call_id,
+        control = telephony_call_control(config.provider, call_data, config.settings, guard)
+
+        async def close() -> None:
+            await self.close_websocket(websocket, 1000, "call ended")
+
+        line = LineCall(
+            call_id=str(call_data.get("call_id") or uuid.uuid4().hex),
             transport_name=config.provider,
+            transport=transport,
+            guard=guard,
+            control=control,
             caller=caller,
-            profile=config.profile,
+            bundle=config.bundle_for(caller.called_number),
+            close=close,
+        )
+        await self.run_line_call(line)
+
+    async def run_line_call(self, line: LineCall) -> CallRecord | None:
+        """Run an accepted call to its end under the server's limits, metrics and drain;
+        returns its record (None if it failed before writing one)."""
+        config, bundle = self.config, line.bundle
+        spec = CallSpec(
+            call_id=line.call_id,
+            transport_name=line.transport_name,
+            caller=line.caller,
+            profile=bundle.profile,
             company_name=config.settings.company_name,
             realtime=config.realtime,
             records_dir=config.settings.records_dir,
             prices=config.prices,
-            toolkit=config.toolkit,
+            audio_sample_rate=line.sample_rate,
+            g711=line.g711,
+            toolkit=bundle.toolkit,
             resilience=config.settings.realtime_resilience(),
-            processors=config.processors,
+            processors=bundle.processors,
             redact=self._redactor.redact_data,
             on_turn_latency=self.metrics.turn,
         )
-        control = telephony_call_control(config.provider, call_data, config.settings, guard)
-        call = Call(spec, transport, line_guard=guard, call_control=control)
+        call = Call(spec, line.transport, line_guard=line.guard, call_control=line.control)
+        call_id = line.call_id
         self.active_calls[call_id] = call
         self._no_calls.clear()
         self.metrics.call_started()
@@ -239,7 +279,7 @@ class TelephonyServer:
             await call.end(reason, cancel=True)
 
         def quiet_since() -> float | None:
-            return guard.last_media_at or call.started_at
+            return line.guard.last_media_at or call.started_at
 
         watchdog = asyncio.create_task(
             enforce_call_limits(end_call, quiet_since, self.limits),
@@ -254,10 +294,12 @@ class TelephonyServer:
                 self._no_calls.set()
             openings = call.echo_gate.counters.openings if call.echo_gate else 0
             self.metrics.call_ended(record, openings)
-            await self._close(websocket, 1000, "call ended")
+            await line.close()
+            self.memory.call_ended(live_calls=lambda: len(self.active_calls))
+        return record
 
     @staticmethod
-    async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+    async def close_websocket(websocket: WebSocket, code: int, reason: str) -> None:
         if websocket.application_state == WebSocketState.DISCONNECTED:
             return
         try:

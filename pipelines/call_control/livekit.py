@@ -46,6 +46,13 @@ class LiveKitCallControl:
     def can_transfer(self) -> bool:
         return self._server is not None and self._sip_caller() is not None
 
+    @property
+    def can_voicemail(self) -> bool:
+        return False
+
+    async def send_to_voicemail(self, mailbox: str) -> None:
+        raise CallControlError("voicemail is only available on Asterisk lines")
+
     async def hang_up(self) -> None:
         identity = self._sip_caller()
         if identity is None or self._sip_hangup == "leave" or self._server is None:

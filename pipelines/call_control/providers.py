@@ -58,11 +58,18 @@ class TelephonyCallControl:
     def can_transfer(self) -> bool:
         return False
 
+    @property
+    def can_voicemail(self) -> bool:
+        return False
+
     async def hang_up(self) -> None:
         return None
 
     async def transfer(self, target: str) -> None:
         raise CallControlError(f"transfer is not available on {self.provider} lines")
+
+    async def send_to_voicemail(self, mailbox: str) -> None:
+        raise CallControlError(f"voicemail needs an Asterisk line, not {self.provider}")
 
     async def _request_transfer(self, url: str, **kwargs) -> None:
         timeout = aiohttp.ClientTimeout(total=REST_TIMEOUT_S)

@@ -64,7 +64,7 @@ class LineOutputTransport(FastAPIWebsocketOutputTransport):
     async def write_audio_frame(self, frame: OutputAudioRawFrame) -> bool:
         try:
             async with asyncio.timeout(self._write_timeout_s):
-                return await super().write_audio_frame(frame)
+                return await self.write_line_audio(frame)
         except TimeoutError as exc:
             # What Pipecat does when its own deadline passes: a peer that stopped reading
             # leaves nothing else to fail, so the transport is written off.
@@ -75,6 +75,11 @@ class LineOutputTransport(FastAPIWebsocketOutputTransport):
                 force_treat_as_permanent=True,
             )
             return False
+
+    async def write_line_audio(self, frame: OutputAudioRawFrame) -> bool:
+        """One chunk to the line, inside the write deadline; lines with their own pacing
+        (pipelines/transports/asterisk/paced_output.py) replace it."""
+        return await super().write_audio_frame(frame)
 
 
 class LineTransport(FastAPIWebsocketTransport):
@@ -98,10 +103,22 @@ class LineTransport(FastAPIWebsocketTransport):
         # output around it, which `input()`/`output()` below replace; pinned in
         # pipelines/pipecat_internals.py.
         client = self._client
+        self._line_client = client
         self._line_input = LineInputTransport(self, client, params, name=input_name)
-        self._line_output = LineOutputTransport(
-            self, client, params, write_timeout_s=write_timeout_s, name=output_name
-        )
+        self._line_output = self.build_output(client, params, write_timeout_s, output_name)
+
+    def build_output(
+        self,
+        client: FastAPIWebsocketClient,
+        params: FastAPIWebsocketParams,
+        write_timeout_s: float,
+        name: str | None,
+    ) -> LineOutputTransport:
+        return LineOutputTransport(self, client, params, write_timeout_s=write_timeout_s, name=name)
+
+    async def send(self, data: str | bytes) -> None:
+        """A message of the line's own protocol, outside the pipeline (e.g. Asterisk's HANGUP)."""
+        await self._line_client.send(data)
 
     def input(self) -> LineInputTransport:
         return self._line_input

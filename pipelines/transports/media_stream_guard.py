@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from pipecat.frames.frames import Frame, InputAudioRawFrame
 from pipecat.processors.frame_processor import FrameProcessorSetup
@@ -62,6 +62,14 @@ def check_media_message(
         except (binascii.Error, ValueError):
             raise MediaStreamProtocolError("media payload is not valid base64") from None
     return message
+
+
+class LineGuard(Protocol):
+    """What a call reads from its line's serializer: why the line broke, if it did, and when
+    the caller last sent media (the idle-timeout watchdog)."""
+
+    violation: str | None
+    last_media_at: float | None
 
 
 class GuardedSerializer(FrameSerializer):

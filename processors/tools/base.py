@@ -31,6 +31,15 @@ class ToolError(Exception):
     """A refusal the model should hear about (bad destination, nothing to cancel, ...)."""
 
 
+def allow_listed(requested: str, allowed: dict[str, str], what: str) -> tuple[str, str]:
+    """(name, target) for a name from a profile's allow-list; the model only ever names one.
+    Raises ToolError listing the allowed names for anything else (a number, an invention)."""
+    name = requested.strip().lower()
+    if name not in allowed:
+        raise ToolError(f"unknown {what} {requested!r}; allowed: {', '.join(sorted(allowed))}")
+    return name, allowed[name]
+
+
 @dataclass(frozen=True)
 class ToolResult:
     message: str

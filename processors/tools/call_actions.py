@@ -33,6 +33,7 @@ class PendingAction:
     kind: str  # "hang-up" | "transfer"
     reason: str  # the call record's end reason once it is done
     target: str = ""
+    voicemail: bool = False  # a transfer to a mailbox rather than a person
     task: asyncio.Task | None = None
 
 
@@ -67,6 +68,10 @@ class CallActions(FrameProcessor):
     def can_transfer(self) -> bool:
         return self._control is not None and self._control.can_transfer
 
+    @property
+    def can_voicemail(self) -> bool:
+        return self._control is not None and self._control.can_voicemail
+
     async def process_frame(self, frame: Frame, direction: FrameDirection):
         await super().process_frame(frame, direction)
         # The output transport sends these both ways; the upstream copy passes here once.
@@ -88,6 +93,12 @@ class CallActions(FrameProcessor):
     async def transfer_after_speech(self, name: str, target: str) -> None:
         """Transfer once the bot has announced it (its next utterance has played)."""
         action = PendingAction(kind="transfer", reason=f"transferred to {name}", target=target)
+        await self._arm(action)
+
+    async def voicemail_after_speech(self, name: str, mailbox: str) -> None:
+        """Send the caller to a mailbox once the bot has said so; cancellable like a transfer."""
+        reason = f"sent to voicemail {name}"
+        action = PendingAction(kind="transfer", reason=reason, target=mailbox, voicemail=True)
         await self._arm(action)
 
     async def cancel_transfer(self) -> bool:
@@ -146,7 +157,10 @@ class CallActions(FrameProcessor):
     async def _transfer(self, action: PendingAction) -> None:
         assert self._control is not None
         try:
-            await self._control.transfer(action.target)
+            if action.voicemail:
+                await self._control.send_to_voicemail(action.target)
+            else:
+                await self._control.transfer(action.target)
         except CallControlError as exc:
             # The caller stays with the bot; the line is still ours.
             self._report(f"transfer failed: {exc}")

@@ -22,5 +22,12 @@ class CallControl(Protocol):
     async def hang_up(self) -> None:
         """Called after the farewell, just before the pipeline ends."""
 
+    @property
+    def can_voicemail(self) -> bool: ...
+
     async def transfer(self, target: str) -> None:
-        """Hand the caller to ``target`` (E.164 or SIP URI); raises CallControlError."""
+        """Hand the caller to ``target`` (E.164, SIP URI, or a PBX extension on Asterisk);
+        raises CallControlError."""
+
+    async def send_to_voicemail(self, mailbox: str) -> None:
+        """Hand the caller to a PBX mailbox (``2001@default``); raises CallControlError."""

@@ -74,6 +74,8 @@ class EmulatedSession(InputAudioMixin):
         self.item_meta: dict[str, dict] = {}
         self.client_events: list[dict] = []
         self.server_events: list[dict] = []
+        # time.time() each server event was sent, by position in server_events.
+        self.server_event_times: list[float] = []
         self.conformance_errors: list[str] = []
         self.cancellations: list[dict] = []
         self.truncations: list[dict] = []
@@ -112,6 +114,7 @@ class EmulatedSession(InputAudioMixin):
                 logger.error(f"realtime emulator sent a non-conforming event: {problems}")
                 raise AssertionError("; ".join(problems))
         self.server_events.append(event)
+        self.server_event_times.append(time.time())
         if self.ws is not None and not self.closed:
             await self.ws.send(json.dumps(event))
         return event

@@ -2,8 +2,8 @@
 test can set any Settings and look at the server's state and log lines directly."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -36,8 +36,14 @@ class InProcessServer:
 
 @asynccontextmanager
 async def serve_inprocess(
-    settings: Settings, realtime_url: str, provider: str = "twilio", log_level: str = "INFO"
+    settings: Settings,
+    realtime_url: str,
+    provider: str = "twilio",
+    log_level: str = "INFO",
+    extend: Callable[[TelephonyServer], AbstractAsyncContextManager] | None = None,
 ) -> AsyncIterator[InProcessServer]:
+    """`extend` adds to the server before it serves, for as long as it serves (e.g.
+    bot.asterisk.lines.AsteriskLines)."""
     lines: list[str] = []
     sink = logger.add(lambda m: lines.append(str(m)), level=log_level)
     try:
@@ -50,6 +56,7 @@ async def serve_inprocess(
             )
         )
         port = free_port()
+        extension = extend(server) if extend else nullcontext()
         http = uvicorn.Server(
             uvicorn.Config(
                 server.app,
@@ -58,16 +65,18 @@ async def serve_inprocess(
                 log_level="warning",
                 lifespan="off",
                 ws_max_size=4 * settings.max_message_bytes,
+                ws_per_message_deflate=False,
             )
         )
-        serving = asyncio.create_task(http.serve())
-        async with asyncio.timeout(10):
-            while not http.started:  # noqa: ASYNC110 - uvicorn offers no start event
-                await asyncio.sleep(0.02)
-        try:
-            yield InProcessServer(server, port, lines)
-        finally:
-            http.should_exit = True
-            await serving
+        async with extension:
+            serving = asyncio.create_task(http.serve())
+            async with asyncio.timeout(10):
+                while not http.started:  # noqa: ASYNC110 - uvicorn offers no start event
+                    await asyncio.sleep(0.02)
+            try:
+                yield InProcessServer(server, port, lines)
+            finally:
+                http.should_exit = True
+                await serving
     finally:
         logger.remove(sink)

@@ -3,7 +3,7 @@
 from pydantic import Field
 
 from bot.config.tools import ToolSettings
-from processors.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolResult
+from processors.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolResult, allow_listed
 
 
 class TransferArgs(ToolArgs):
@@ -33,15 +33,11 @@ class TransferCall(Tool):
             )
 
     async def run(self, args: TransferArgs, ctx: ToolContext) -> ToolResult:
-        allowed = ctx.settings.transfer_destinations
-        name = args.destination.strip().lower()
-        if name not in allowed:
-            raise ToolError(
-                f"unknown destination {args.destination!r}; allowed: {', '.join(sorted(allowed))}"
-            )
+        destinations = ctx.settings.transfer_destinations
+        name, target = allow_listed(args.destination, destinations, "destination")
         if not ctx.actions.can_transfer:
             raise ToolError("transfers are not available on this line; offer to take a message")
-        await ctx.actions.transfer_after_speech(name, allowed[name])
+        await ctx.actions.transfer_after_speech(name, target)
         return ToolResult(
             f"Transfer to {name} is ready. Tell the caller in one short sentence that you are "
             f"transferring them to {name} now; the transfer starts when you finish speaking.",

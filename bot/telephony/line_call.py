@@ -1,0 +1,47 @@
+"""What an endpoint hands the telephony server once it has accepted a call: the line (its
+transport, guard, call control), who is calling, and which profile answers.
+
+Every phone endpoint — the provider media streams on `WS /ws`, Asterisk's chan_websocket on
+`WS /asterisk`, the AudioSocket listener — builds one of these and gives it to
+`TelephonyServer.run_line_call`, so limits, drain, metrics and the record are the same code
+for all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from pipecat.transports.base_transport import BaseTransport
+
+from bot.call.processor_kit import ProcessorKit
+from bot.call.tool_kit import ToolKit
+from bot.config.caller_info import CallerInfo
+from bot.config.profiles import Profile
+from pipelines.realtime.g711 import G711Codec
+from pipelines.transports.media_stream_guard import LineGuard
+from processors.tools.call_control import CallControl
+
+
+@dataclass(frozen=True)
+class ProfileBundle:
+    """A profile with its tools and processors, resolved once at start-up."""
+
+    profile: Profile
+    toolkit: ToolKit | None = None
+    processors: ProcessorKit | None = None
+
+
+@dataclass
+class LineCall:
+    call_id: str
+    transport_name: str
+    transport: BaseTransport
+    guard: LineGuard
+    control: CallControl | None
+    caller: CallerInfo
+    bundle: ProfileBundle
+    # Closes the line once the call has ended (the socket may be gone already).
+    close: Callable[[], Awaitable[None]]
+    sample_rate: int = 8000
+    g711: G711Codec = "pcmu"
