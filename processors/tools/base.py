@@ -96,3 +96,27 @@ class AfterCallTool(Tool):
     @classmethod
     def check_config(cls, settings: ToolSettings, env: Settings) -> None:
         DeliveryConfig.from_settings(env).require_destination(cls.name)
+
+
+class AllowListTool(Tool):
+    """A tool whose one argument names an entry of a profile allow-list (``tool_settings``):
+    the model sees the names, never the targets behind them."""
+
+    setting: ClassVar[str]  # the ToolSettings field mapping names to targets
+    names_are: ClassVar[str]  # how the description introduces the names
+    target_is: ClassVar[str]  # what a target is, for the start-up error
+
+    @classmethod
+    def allow_list(cls, settings: ToolSettings) -> dict[str, str]:
+        return getattr(settings, cls.setting)
+
+    @classmethod
+    def describe(cls, settings: ToolSettings) -> str:
+        return f"{cls.description} {cls.names_are}: {', '.join(sorted(cls.allow_list(settings)))}."
+
+    @classmethod
+    def check_config(cls, settings: ToolSettings, env: Settings) -> None:
+        if not cls.allow_list(settings):
+            raise ValueError(
+                f"{cls.name} needs tool_settings.{cls.setting} (name -> {cls.target_is})"
+            )

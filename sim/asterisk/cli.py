@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -20,8 +19,7 @@ from sim.asterisk.codecs import CODECS
 from sim.asterisk.dialplan import call_with_agi
 from sim.asterisk.websocket_channel import AsteriskWebSocketCall
 from sim.asterisk.websocket_session import DIRECTIONS
-from sim.phone.cli import add_step_options, key_value
-from sim.phone.steps import EchoPath
+from sim.phone.cli import add_caller_options, add_step_options, key_value, start_caller
 
 
 def _host_port(text: str) -> tuple[str, int]:
@@ -61,23 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--uuid", default=None, help="AudioSocket UUID (random by default)")
     p.add_argument("--agi", default=None, metavar="HOST:PORT", help="FastAGI register/after")
     p.add_argument("--agi-timeout", type=float, default=5.0, metavar="S")
-    p.add_argument("--record", default=None, metavar="OUT.wav")
-    p.add_argument("--echo-delay-ms", type=float, default=None)
-    p.add_argument("--echo-gain-db", type=float, default=-12.0)
-    p.add_argument("--wait-greeting", type=float, default=10.0, metavar="S")
-    p.add_argument("--connect-timeout", type=float, default=5.0, metavar="S")
-    p.add_argument("-v", "--verbose", action="store_true")
+    add_caller_options(p)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    echo = EchoPath(args.echo_delay_ms / 1000, args.echo_gain_db) if args.echo_delay_ms else None
+    echo = start_caller(args)
     call: AsteriskWebSocketCall | AudioSocketCall
     if args.audiosocket:
         host, port = args.audiosocket

@@ -64,6 +64,27 @@ def add_step_options(p: argparse.ArgumentParser) -> None:
     p.set_defaults(steps=[])
 
 
+def add_caller_options(p: argparse.ArgumentParser) -> None:
+    """What every simulated caller's CLI offers besides its script: recording what the
+    caller heard, an echo path, waits, logging."""
+    p.add_argument("--record", default=None, metavar="OUT.wav")
+    p.add_argument("--echo-delay-ms", type=float, default=None)
+    p.add_argument("--echo-gain-db", type=float, default=-12.0)
+    p.add_argument("--wait-greeting", type=float, default=10.0, metavar="S")
+    p.add_argument("--connect-timeout", type=float, default=5.0, metavar="S")
+    p.add_argument("-v", "--verbose", action="store_true")
+
+
+def start_caller(args: argparse.Namespace) -> EchoPath | None:
+    """Logging as the flags ask; the echo path the caller's line adds, if any."""
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return EchoPath(args.echo_delay_ms / 1000, args.echo_gain_db) if args.echo_delay_ms else None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m sim.phone", description=__doc__)
     p.add_argument("--url", required=True, help="bot media-stream WebSocket, ws://HOST:PORT/ws")
@@ -73,23 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--called-number", default="+15559870000")
     p.add_argument("--caller-name", default=None)
     p.add_argument("--param", type=key_value, action="append", default=[], metavar="K=V")
-    p.add_argument("--record", default=None, metavar="OUT.wav")
-    p.add_argument("--echo-delay-ms", type=float, default=None)
-    p.add_argument("--echo-gain-db", type=float, default=-12.0)
-    p.add_argument("--wait-greeting", type=float, default=10.0, metavar="S")
-    p.add_argument("--connect-timeout", type=float, default=5.0, metavar="S")
-    p.add_argument("-v", "--verbose", action="store_true")
+    add_caller_options(p)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    echo = EchoPath(args.echo_delay_ms / 1000, args.echo_gain_db) if args.echo_delay_ms else None
+    echo = start_caller(args)
     caller = PhoneCaller(
         url=args.url,
         provider=args.provider,

@@ -2,8 +2,14 @@
 
 from pydantic import Field
 
-from bot.config.tools import ToolSettings
-from processors.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolResult, allow_listed
+from processors.tools.base import (
+    AllowListTool,
+    ToolArgs,
+    ToolContext,
+    ToolError,
+    ToolResult,
+    allow_listed,
+)
 
 
 class VoicemailArgs(ToolArgs):
@@ -12,25 +18,19 @@ class VoicemailArgs(ToolArgs):
     )
 
 
-class SendToVoicemail(Tool):
+class SendToVoicemail(AllowListTool):
     name = "send_to_voicemail"
     description = (
         "Send the caller to a mailbox to leave a message, when the person they want cannot "
         "take the call. Only the named mailboxes exist. Tell the caller first."
     )
     Args = VoicemailArgs
-
-    @classmethod
-    def describe(cls, settings: ToolSettings) -> str:
-        return f"{cls.description} Mailboxes: {', '.join(sorted(settings.voicemail))}."
-
-    @classmethod
-    def check_config(cls, settings: ToolSettings, env) -> None:
-        if not settings.voicemail:
-            raise ValueError("send_to_voicemail needs tool_settings.voicemail (name -> mailbox)")
+    setting = "voicemail"
+    names_are = "Mailboxes"
+    target_is = "mailbox"
 
     async def run(self, args: VoicemailArgs, ctx: ToolContext) -> ToolResult:
-        name, mailbox = allow_listed(args.mailbox, ctx.settings.voicemail, "mailbox")
+        name, mailbox = allow_listed(args.mailbox, self.allow_list(ctx.settings), "mailbox")
         if not ctx.actions.can_voicemail:
             raise ToolError("voicemail is not available on this line; offer to take a message")
         await ctx.actions.voicemail_after_speech(name, mailbox)

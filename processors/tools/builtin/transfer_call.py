@@ -2,8 +2,14 @@
 
 from pydantic import Field
 
-from bot.config.tools import ToolSettings
-from processors.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolResult, allow_listed
+from processors.tools.base import (
+    AllowListTool,
+    ToolArgs,
+    ToolContext,
+    ToolError,
+    ToolResult,
+    allow_listed,
+)
 
 
 class TransferArgs(ToolArgs):
@@ -12,29 +18,19 @@ class TransferArgs(ToolArgs):
     )
 
 
-class TransferCall(Tool):
+class TransferCall(AllowListTool):
     name = "transfer_call"
     description = (
         "Transfer the caller to a person or team. Only the named destinations exist; never "
         "pass a phone number. Tell the caller where you are transferring them first."
     )
     Args = TransferArgs
-
-    @classmethod
-    def describe(cls, settings: ToolSettings) -> str:
-        names = ", ".join(sorted(settings.transfer_destinations))
-        return f"{cls.description} Destinations: {names}."
-
-    @classmethod
-    def check_config(cls, settings: ToolSettings, env) -> None:
-        if not settings.transfer_destinations:
-            raise ValueError(
-                "transfer_call needs tool_settings.transfer_destinations (name -> number)"
-            )
+    setting = "transfer_destinations"
+    names_are = "Destinations"
+    target_is = "number"
 
     async def run(self, args: TransferArgs, ctx: ToolContext) -> ToolResult:
-        destinations = ctx.settings.transfer_destinations
-        name, target = allow_listed(args.destination, destinations, "destination")
+        name, target = allow_listed(args.destination, self.allow_list(ctx.settings), "destination")
         if not ctx.actions.can_transfer:
             raise ToolError("transfers are not available on this line; offer to take a message")
         await ctx.actions.transfer_after_speech(name, target)
