@@ -20,8 +20,9 @@ def tone_bytes(seconds: float, rate: int = 8000, amp: float = 8000.0) -> bytes:
     return (amp * np.sin(2 * np.pi * 440 * t)).astype("<i2").tobytes()
 
 
-def speech_wav(path: Path, seconds: float = 0.5) -> Path:
-    samples = np.random.default_rng(2).normal(0, 6000, int(seconds * 8000))
+def speech_wav(path: Path, seconds: float = 0.5, seed: int = 2) -> Path:
+    """Loud noise, 8 kHz: the emulated caller's VAD takes it for speech."""
+    samples = np.random.default_rng(seed).normal(0, 6000, int(seconds * 8000))
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import wave
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,6 +24,7 @@ from sim.asterisk.codecs import codec
 from sim.asterisk.websocket_session import wire_frame_size
 from sim.phone.audio import rms
 from sim.phone.steps import Dtmf, Say, Silence
+from tests.helpers.fake_asterisk_bots import speech_wav
 
 ULAW = codec("ulaw")
 
@@ -32,16 +32,6 @@ ULAW = codec("ulaw")
 def tone(seconds: float, amp: float = 8000.0) -> np.ndarray:
     t = np.arange(int(seconds * 8000)) / 8000
     return (amp * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
-
-
-def speech_wav(path: Path, seconds: float = 1.0) -> Path:
-    samples = np.random.default_rng(1).normal(0, 6000, int(seconds * 8000))
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(np.clip(samples, -32768, 32767).astype("<i2").tobytes())
-    return path
 
 
 class Inbox:
@@ -228,7 +218,7 @@ async def test_flush_on_barge_in(tmp_path: Path, keeps_talking: bool) -> None:
             await ws.send(ULAW.encode(tone(1.0)))
         await inbox.closed()
 
-    clip = speech_wav(tmp_path / "barge_in.wav")
+    clip = speech_wav(tmp_path / "barge_in.wav", seconds=1.0, seed=1)
     async with bot_server(bot) as url:
         result = await AsteriskWebSocketCall(
             url, steps=[Silence(0.3), Say(clip), Silence(0.5)], wait_for_greeting_s=0
