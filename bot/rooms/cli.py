@@ -1,6 +1,7 @@
 """The room transports on the command line: `--transport livekit|daily`, `--dispatch`, and the
 `livekit-token` command. runner.py hands over here; exit codes: 0 done, 1 could not join,
-2 configuration error (raised as ConfigError to runner.py), 3 refused (room has a bot)."""
+2 configuration error (raised as ConfigError to runner.py), 3 refused (room has a bot, or
+the day's budget is spent)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ from bot.rooms.livekit_tokens import (
     require_server_keys,
 )
 from bot.rooms.processes import RoomProcesses
+from bot.telephony.daily_budget import DailySpend
 
 ROOM_TRANSPORTS = ("livekit", "daily")
 TOKEN_COMMAND = "livekit-token"
@@ -66,6 +68,9 @@ async def run_room(args: argparse.Namespace, settings: Settings) -> int:
     # Checked before joining: a bad tool or processor list must not reach a live room.
     toolkit = ToolKit.from_profile(profile, settings)
     processors = ProcessorKit.from_profile(profile)
+    if budget_refusal := DailySpend(settings.records_dir, settings.daily_budget_usd).refusal():
+        logger.error(f"{args.transport}: not joining room {args.room}: {budget_refusal}")
+        return EXIT_REFUSED
     if args.transport == "daily":
         async with realtime_endpoint(settings, offline=args.offline) as realtime:
             await run_daily_room(args.room, profile, settings, realtime)

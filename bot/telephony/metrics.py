@@ -18,6 +18,7 @@ from prometheus_client import (
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from bot.call.budget import END_REASON_BUDGET
 from bot.call.record import CallRecord
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -35,6 +36,7 @@ END_REASON_CLASSES = (
     ("idle timeout", "limit"),
     ("server", "server_shutdown"),
     ("pipeline finished", "bot_ended"),
+    ("budget", "budget"),
 )
 
 
@@ -80,6 +82,26 @@ class BotMetrics:
         )
         self.tool_calls = Counter("voicebot_tool_calls", "Tool calls by the model", registry=r)
         self.errors = Counter("voicebot_call_errors", "Errors recorded in calls", registry=r)
+        # Spend (docs/operations.md): counted from each finished call's record, so the cost
+        # counter sums to exactly what the records say.
+        self.cost = Counter(
+            "voicebot_cost_usd", "Estimated Realtime cost of finished calls (USD)", registry=r
+        )
+        self.tokens = Counter(
+            "voicebot_tokens",
+            "Realtime tokens of finished calls; cached_in is a part of text_in + audio_in",
+            ["kind"],
+            registry=r,
+        )
+        self.budget_endings = Counter(
+            "voicebot_budget_endings", "Calls ended on their cost cap", registry=r
+        )
+        self.daily_budget_left = Gauge(
+            "voicebot_daily_budget_left_usd",
+            "What is left of DAILY_BUDGET_USD today (UTC); absent without a daily cap",
+            registry=r,
+            multiprocess_mode="mostrecent",
+        )
 
     def call_started(self) -> None:
         self.calls.inc()
@@ -101,6 +123,18 @@ class BotMetrics:
         self.echo_gate_openings.inc(echo_gate_openings)
         self.tool_calls.inc(len(record.tool_calls))
         self.errors.inc(len(record.errors))
+        self.cost.inc(record.cost_usd or 0.0)
+        usage = record.usage
+        for kind, tokens in (
+            ("audio_in", usage.input_audio),
+            ("audio_out", usage.output_audio),
+            ("text_in", usage.input_text),
+            ("text_out", usage.output_text),
+            ("cached_in", usage.input_cached),
+        ):
+            self.tokens.labels(kind=kind).inc(tokens)
+        if record.end_reason == END_REASON_BUDGET:
+            self.budget_endings.inc()
 
     def exposition(self) -> tuple[bytes, str]:
         """The text a Prometheus scrape gets: this process's, or all workers' summed."""

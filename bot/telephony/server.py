@@ -26,12 +26,19 @@ from bot.config.settings import Settings
 from bot.security.edge import TOKEN_FIELD, EdgeSecurity
 from bot.security.public_url import public_base
 from bot.security.redaction import Redactor
+from bot.telephony.daily_budget import DAILY_BUDGET_REFUSAL_LINE, DailySpend
 from bot.telephony.handshake import HandshakeRefused, read_handshake, stream_token_of
 from bot.telephony.limits import CallLimits, CallSlots, enforce_call_limits
 from bot.telephony.line_call import LineCall, ProfileBundle
 from bot.telephony.memory_reclaim import MemoryReclaimConfig, MemoryReclaimer
 from bot.telephony.metrics import BotMetrics
-from bot.telephony.webhook_answers import plivo_xml, stream_url, telnyx_texml, twilio_twiml
+from bot.telephony.webhook_answers import (
+    plivo_xml,
+    spoken_refusal,
+    stream_url,
+    telnyx_texml,
+    twilio_twiml,
+)
 from pipelines.call_control.providers import telephony_call_control
 from pipelines.transports.telephony import TELEPHONY_PROVIDERS, create_telephony_transport
 
@@ -72,6 +79,17 @@ class TelephonyServer:
         self.limits = CallLimits.from_settings(config.settings)
         self._slots = CallSlots(self.limits.max_concurrent_calls)
         self._redactor = Redactor(config.settings.secret_values())
+        self.daily = DailySpend(
+            config.settings.records_dir,
+            config.settings.daily_budget_usd,
+            live_cost_usd=self._live_cost_usd,
+        )
+        if self.daily.limit_usd:
+            status = self.daily.status()  # rebuilt from the day's records: restarts keep it
+            logger.info(
+                f"daily budget: ${status.spent_usd:.2f} of ${status.limit_usd:g} spent today "
+                "(UTC, DAILY_BUDGET_USD)"
+            )
         self.memory = MemoryReclaimer(
             MemoryReclaimConfig(interval_s=config.settings.memory_reclaim_interval_s)
         )
@@ -98,15 +116,27 @@ class TelephonyServer:
             "provider": self.config.provider,
             "active_calls": len(self.active_calls),
             "realtime": "emulator" if self.config.realtime.emulated else "openai",
+            "daily_budget": self.daily.status().model_dump(),
         }
         return JSONResponse(body)
 
     async def _ready(self) -> JSONResponse:
-        """Readiness: 503 once draining, so a load balancer sends new calls elsewhere."""
-        body = {"ready": self.accepting, "active_calls": len(self.active_calls)}
-        return JSONResponse(body, status_code=200 if self.accepting else 503)
+        """Readiness: 503 once draining or the day's budget is spent, so a load balancer
+        sends new calls elsewhere."""
+        budget_refusal = self.daily.refusal()
+        ready = self.accepting and budget_refusal is None
+        body = {"ready": ready, "active_calls": len(self.active_calls)}
+        if budget_refusal:
+            body["reason"] = budget_refusal
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    def _live_cost_usd(self) -> float:
+        return sum(call.recorder.running_cost_usd() for call in self.active_calls.values())
 
     async def _metrics(self) -> Response:
+        status = self.daily.status()
+        if status.left_usd is not None:
+            self.metrics.daily_budget_left.set(status.left_usd)
         content, media_type = self.metrics.exposition()
         return Response(content=content, media_type=media_type)
 
@@ -145,6 +175,14 @@ class TelephonyServer:
             trusted_proxy=settings.trusted_proxy,
             websocket=True,
         )
+        if budget_refusal := self.daily.refusal():
+            # Refused here the caller still hears why; at the media stream they would not.
+            self.metrics.call_refused("budget")
+            logger.warning(f"webhook: call turned away: {budget_refusal}")
+            refusal_xml = spoken_refusal(provider, DAILY_BUDGET_REFUSAL_LINE)
+            if refusal_xml is None:
+                return JSONResponse({"error": budget_refusal}, status_code=503)
+            return Response(content=refusal_xml, media_type="application/xml")
         call_id = form.get("CallSid") or form.get("CallUUID") or ""
         token = self.security.mint(call_id if isinstance(call_id, str) else "")
         token_param = {TOKEN_FIELD: token} if token else {}
@@ -180,6 +218,10 @@ class TelephonyServer:
         if not self.accepting:
             self.metrics.call_refused("draining")
             yield "server draining"
+            return
+        if budget_refusal := self.daily.refusal():
+            self.metrics.call_refused("budget")
+            yield budget_refusal
             return
         with self._slots.claim() as claimed:
             if not claimed:
@@ -281,8 +323,9 @@ class TelephonyServer:
         def quiet_since() -> float | None:
             return line.guard.last_media_at or call.started_at
 
+        limits = self.limits.for_profile(bundle.profile.max_call_minutes)
         watchdog = asyncio.create_task(
-            enforce_call_limits(end_call, quiet_since, self.limits),
+            enforce_call_limits(end_call, quiet_since, limits),
             name=f"limits-{call_id}",
         )
         try:

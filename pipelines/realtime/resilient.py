@@ -13,6 +13,7 @@ The parts are held, not inherited, each with its own state (docs/resilience.md):
 overrides are here, handing the work to the part that owns it.
 """
 
+import asyncio
 import base64
 import json
 
@@ -101,6 +102,10 @@ class RealtimeService(OpenAIRealtimeLLMService):
             rerequest=self._rerequest,
             create_task=self.create_task,
         )
+
+    async def say_line(self, instructions: str) -> asyncio.Event:
+        """Say a scripted line as the next reply; the event is set when that reply is done."""
+        return await self._guard.say_line(instructions)
 
     # ------------------------------------------------------------ what the parts ask of it
     async def _respond_now(self) -> None:
