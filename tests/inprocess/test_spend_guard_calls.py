@@ -17,6 +17,7 @@ from bot.call.budget import END_REASON_BUDGET
 from bot.call.pricing import load_price_table
 from bot.config.profiles import Profile, load_profile
 from bot.config.settings import Settings
+from bot.spend_report import read_records, summarize
 from bot.telephony.daily_budget import DAILY_BUDGET_REFUSAL_LINE
 from sim.phone import CallResult, Hangup, PhoneCaller, Say, Silence
 from sim.realtime import EmulatorConfig, RealtimeEmulator
@@ -118,6 +119,10 @@ async def test_cost_counter_is_the_sum_of_the_records(tmp_path):
     assert metric(text, "voicebot_cost_usd_total") == pytest.approx(sum(costs), abs=1e-9)
     audio_out = sum(r["usage"]["output_audio"] for r in records(records_dir))
     assert metric(text, "voicebot_tokens_total", kind="audio_out") == audio_out
+    report = summarize(read_records(records_dir), "profile")
+    assert report[-1].calls == 2
+    assert round(report[-1].cost_usd, 2) == round(sum(costs), 2)
+    assert report[-1].cost_usd == pytest.approx(sum(costs), abs=1e-9)
 
 
 def spend_the_day(records_dir: Path, cost_usd: float) -> None:
