@@ -18,7 +18,7 @@ from bot.call.pricing import load_price_table
 from bot.call.processor_kit import ProcessorKit
 from bot.call.tool_kit import ToolKit
 from bot.config.errors import ConfigError
-from bot.config.profiles import load_profile
+from bot.config.profiles import Profile, load_profile
 from bot.config.settings import Settings
 from bot.realtime.endpoint import realtime_endpoint
 from bot.rooms.daily_bot import run_daily_room
@@ -39,6 +39,7 @@ from bot.rooms.livekit_tokens import (
 )
 from bot.rooms.processes import RoomProcesses
 from bot.telephony.daily_budget import DailySpend
+from bot.telephony.realtime_sessions import SESSIONS_SUBDIR, RealtimeSessionSlots
 
 ROOM_TRANSPORTS = ("livekit", "daily")
 TOKEN_COMMAND = "livekit-token"
@@ -71,6 +72,26 @@ async def run_room(args: argparse.Namespace, settings: Settings) -> int:
     if budget_refusal := DailySpend(settings.records_dir, settings.daily_budget_usd).refusal():
         logger.error(f"{args.transport}: not joining room {args.room}: {budget_refusal}")
         return EXIT_REFUSED
+    sessions = RealtimeSessionSlots(
+        settings.records_dir / SESSIONS_SUBDIR, settings.max_realtime_sessions
+    )
+    with sessions.claim() as claimed:
+        if not claimed:
+            logger.error(
+                f"{args.transport}: not joining room {args.room}: {sessions.capacity} Realtime "
+                "sessions in use on this host (MAX_REALTIME_SESSIONS)"
+            )
+            return EXIT_REFUSED
+        return await _join_room(args, settings, profile, toolkit, processors)
+
+
+async def _join_room(
+    args: argparse.Namespace,
+    settings: Settings,
+    profile: Profile,
+    toolkit: ToolKit,
+    processors: ProcessorKit,
+) -> int:
     if args.transport == "daily":
         async with realtime_endpoint(settings, offline=args.offline) as realtime:
             await run_daily_room(args.room, profile, settings, realtime)

@@ -26,6 +26,9 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Caller-perceived turn latency lives between ~0.1 s (fine) and a few seconds (broken).
 TURN_LATENCY_BUCKETS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
 
+# The limits the Realtime API reports; a fixed set keeps the series count fixed.
+RATE_LIMIT_NAMES = ("requests", "tokens")
+
 # How a call ended, as a small fixed set: end reasons carry details (limits, error text).
 END_REASON_CLASSES = (
     ("caller hung up", "caller_hung_up"),
@@ -96,6 +99,13 @@ class BotMetrics:
         self.budget_endings = Counter(
             "voicebot_budget_endings", "Calls ended on their cost cap", registry=r
         )
+        self.rate_limit_remaining = Gauge(
+            "voicebot_realtime_rate_limit_remaining",
+            "Latest rate_limits.updated 'remaining' by limit name, as of the last call to end",
+            ["name"],
+            registry=r,
+            multiprocess_mode="mostrecent",
+        )
         self.daily_budget_left = Gauge(
             "voicebot_daily_budget_left_usd",
             "What is left of DAILY_BUDGET_USD today (UTC); absent without a daily cap",
@@ -133,6 +143,9 @@ class BotMetrics:
             ("cached_in", usage.input_cached),
         ):
             self.tokens.labels(kind=kind).inc(tokens)
+        for name, limit in record.realtime.rate_limits.items():
+            if limit.remaining is not None and name in RATE_LIMIT_NAMES:
+                self.rate_limit_remaining.labels(name=name).set(limit.remaining)
         if record.end_reason == END_REASON_BUDGET:
             self.budget_endings.inc()
 

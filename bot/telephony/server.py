@@ -32,6 +32,7 @@ from bot.telephony.limits import CallLimits, CallSlots, enforce_call_limits
 from bot.telephony.line_call import LineCall, ProfileBundle
 from bot.telephony.memory_reclaim import MemoryReclaimConfig, MemoryReclaimer
 from bot.telephony.metrics import BotMetrics
+from bot.telephony.realtime_sessions import SESSIONS_SUBDIR, RealtimeSessionSlots
 from bot.telephony.webhook_answers import (
     plivo_xml,
     spoken_refusal,
@@ -44,6 +45,9 @@ from pipelines.transports.telephony import TELEPHONY_PROVIDERS, create_telephony
 
 # A line that opens /ws and says nothing must not hold a slot for long.
 HANDSHAKE_TIMEOUT_S = 10.0
+
+# What a caller hears when every Realtime session (MAX_REALTIME_SESSIONS) is in use.
+SESSIONS_BUSY_LINE = "All our lines are busy right now. Please try again in a few minutes."
 
 # WebSocket close codes (RFC 6455): 1008 policy violation, 1013 try again later.
 CLOSE_POLICY = 1008
@@ -83,6 +87,9 @@ class TelephonyServer:
             config.settings.records_dir,
             config.settings.daily_budget_usd,
             live_cost_usd=self._live_cost_usd,
+        )
+        self.realtime_sessions = RealtimeSessionSlots(
+            config.settings.records_dir / SESSIONS_SUBDIR, config.settings.max_realtime_sessions
         )
         if self.daily.limit_usd:
             status = self.daily.status()  # rebuilt from the day's records: restarts keep it
@@ -175,14 +182,8 @@ class TelephonyServer:
             trusted_proxy=settings.trusted_proxy,
             websocket=True,
         )
-        if budget_refusal := self.daily.refusal():
-            # Refused here the caller still hears why; at the media stream they would not.
-            self.metrics.call_refused("budget")
-            logger.warning(f"webhook: call turned away: {budget_refusal}")
-            refusal_xml = spoken_refusal(provider, DAILY_BUDGET_REFUSAL_LINE)
-            if refusal_xml is None:
-                return JSONResponse({"error": budget_refusal}, status_code=503)
-            return Response(content=refusal_xml, media_type="application/xml")
+        if turned_away := self._turn_away_at_webhook():
+            return turned_away
         call_id = form.get("CallSid") or form.get("CallUUID") or ""
         token = self.security.mint(call_id if isinstance(call_id, str) else "")
         token_param = {TOKEN_FIELD: token} if token else {}
@@ -211,6 +212,29 @@ class TelephonyServer:
             )
         return Response(content=xml, media_type="application/xml")
 
+    def _turn_away_at_webhook(self) -> Response | None:
+        """A spoken refusal when the day's budget is spent or every Realtime session is in
+        use: refused here the caller hears why; at the media stream they would not."""
+        if reason := self.daily.refusal():
+            metric, line = "budget", DAILY_BUDGET_REFUSAL_LINE
+        elif not self.realtime_sessions.available():
+            metric, line = "realtime_sessions", SESSIONS_BUSY_LINE
+            reason = self._sessions_busy_reason()
+        else:
+            return None
+        self.metrics.call_refused(metric)
+        logger.warning(f"webhook: call turned away: {reason}")
+        refusal_xml = spoken_refusal(self.config.provider, line)
+        if refusal_xml is None:
+            return JSONResponse({"error": reason}, status_code=503)
+        return Response(content=refusal_xml, media_type="application/xml")
+
+    def _sessions_busy_reason(self) -> str:
+        return (
+            f"busy: {self.realtime_sessions.capacity} Realtime sessions in use across "
+            "workers (MAX_REALTIME_SESSIONS)"
+        )
+
     @contextmanager
     def admit(self) -> Iterator[str | None]:
         """None while a new call may start (it holds a slot until the block ends), else why
@@ -223,10 +247,14 @@ class TelephonyServer:
             self.metrics.call_refused("budget")
             yield budget_refusal
             return
-        with self._slots.claim() as claimed:
+        with self._slots.claim() as claimed, self.realtime_sessions.claim() as session:
             if not claimed:
                 self.metrics.call_refused("busy")
                 yield f"busy: {self._slots.capacity} calls in progress (MAX_CONCURRENT_CALLS)"
+                return
+            if not session:
+                self.metrics.call_refused("realtime_sessions")
+                yield self._sessions_busy_reason()
                 return
             yield None
 

@@ -87,12 +87,12 @@ async def test_cost_cap_says_the_budget_line_and_ends_the_call(tmp_path):
     )
 
 
-def metric(served_text: str, name: str, **labels: str) -> float:
+def metric(served_text: str, metric_name: str, **labels: str) -> float:
     for family in text_string_to_metric_families(served_text):
         for sample in family.samples:
-            if sample.name == name and sample.labels == labels:
+            if sample.name == metric_name and sample.labels == labels:
                 return sample.value
-    raise AssertionError(f"{name}{labels} not in /metrics")
+    raise AssertionError(f"{metric_name}{labels} not in /metrics")
 
 
 async def get_metrics(http: httpx.AsyncClient) -> str:
@@ -119,6 +119,10 @@ async def test_cost_counter_is_the_sum_of_the_records(tmp_path):
     assert metric(text, "voicebot_cost_usd_total") == pytest.approx(sum(costs), abs=1e-9)
     audio_out = sum(r["usage"]["output_audio"] for r in records(records_dir))
     assert metric(text, "voicebot_tokens_total", kind="audio_out") == audio_out
+    # rate_limits.updated is tracked per call and its latest value exposed.
+    remaining = records(records_dir)[-1]["realtime"]["rate_limits"]["requests"]["remaining"]
+    assert remaining is not None
+    assert metric(text, "voicebot_realtime_rate_limit_remaining", name="requests") >= 0
     report = summarize(read_records(records_dir), "profile")
     assert report[-1].calls == 2
     assert round(report[-1].cost_usd, 2) == round(sum(costs), 2)
@@ -193,3 +197,30 @@ async def test_a_call_live_when_the_budget_runs_out_finishes(tmp_path):
     assert result.closed_by == "caller"
     assert result.turns[0].first_bot_audio_s is not None, "the live call got its reply"
     assert records(records_dir)[-1]["end_reason"] == "caller hung up"
+
+
+async def test_max_realtime_sessions_turns_the_next_call_away(tmp_path):
+    records_dir = tmp_path / "records"
+    settings = Settings(_env_file=None, records_dir=records_dir, max_realtime_sessions=1)
+    async with (
+        RealtimeEmulator(EmulatorConfig()) as emulator,
+        serve_inprocess(settings, emulator.url) as served,
+        httpx.AsyncClient(base_url=served.http_url) as http,
+    ):
+        live = asyncio.create_task(phone_call(served, [Hangup(after_bot_audio_s=0.3)]))
+        await wait_until(lambda: served.server.active_calls)
+        answer = await http.post(
+            "/",
+            content=urlencode(FORM),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert [child.tag for child in ET.fromstring(answer.text)] == ["Say", "Hangup"]
+        refused = await phone_call(served, [Silence(1)])
+        assert refused.close_code == 1013 and refused.greeting_audio_s == 0
+        assert (await live).greeting_audio_s > 0, "the call holding the session goes on"
+        await wait_until(lambda: not served.server.active_calls)
+        text = await get_metrics(http)
+        assert metric(text, "voicebot_calls_refused_total", reason="realtime_sessions") == 2
+        # The slot is free again once the call has ended.
+        assert served.server.realtime_sessions.available()
+    assert "MAX_REALTIME_SESSIONS" in served.log_text()
