@@ -99,6 +99,8 @@ class DailySpend:
 
     def refusal(self) -> str | None:
         """Why a new call may not start (None while it may)."""
+        if self.limit_usd <= 0:
+            return None  # no cap: nothing to read on a call's way in
         status = self.status()
         if not status.exhausted:
             return None
