@@ -224,3 +224,17 @@ async def test_max_realtime_sessions_turns_the_next_call_away(tmp_path):
         # The slot is free again once the call has ended.
         assert served.server.realtime_sessions.available()
     assert "MAX_REALTIME_SESSIONS" in served.log_text()
+
+
+async def test_profile_minutes_override_the_server_duration(tmp_path):
+    records_dir = tmp_path / "records"
+    settings = Settings(_env_file=None, records_dir=records_dir, max_call_duration_s=3600)
+    async with (
+        RealtimeEmulator(EmulatorConfig()) as emulator,
+        serve_inprocess(settings, emulator.url) as served,
+    ):
+        with_profile(served, load_profile("default").model_copy(update={"max_call_minutes": 0.05}))
+        result = await phone_call(served, [Silence(20)])
+        await wait_until(lambda: not served.server.active_calls)
+    assert result.closed_by == "server" and result.duration_s < 6
+    assert records(records_dir)[-1]["end_reason"] == "max call duration reached (3 s)"
