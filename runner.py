@@ -5,6 +5,7 @@ python runner.py --transport twilio [--profile default] [--host 0.0.0.0] [--port
 python runner.py --transport asterisk [--port P] [--agi-port 4573] [--agi-host 127.0.0.1]
 python runner.py --transport audiosocket [--port P] [--audiosocket-port 9092] [--agi-port A]
 python runner.py check [--realtime-url wss://...] [--profile default] [--timeout S]
+python runner.py spend [--since YYYY-MM-DD] [--by profile|day|transport] [--json]
 python runner.py --transport livekit --room NAME [--livekit-url URL] [--takeover]
 python runner.py --transport livekit --dispatch [--host H] [--port P]
 python runner.py --transport daily --room URL
@@ -178,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.realtime import doctor
 
         return doctor.main(argv[1:])
+    if argv[:1] == ["spend"]:
+        from bot import spend_report
+
+        return spend_report.main(argv[1:])
     if argv[:1] == [TOKEN_COMMAND]:
         try:
             return livekit_token_main(argv[1:], load_settings())

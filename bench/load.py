@@ -77,7 +77,15 @@ async def start_bot(
             cmd += ["--workers", str(workers)]
     if pin:
         cmd = ["taskset", "-c", str(BOT_CORE), *cmd]
-    env = bot_env(tmp, LOG_LEVEL="WARNING", MAX_CONCURRENT_CALLS="1000", IDLE_TIMEOUT_S="60")
+    # Both caps raised: the ladder measures the bot, not the limits (MAX_REALTIME_SESSIONS
+    # defaults to the account's 100, and the emulator has no such limit).
+    env = bot_env(
+        tmp,
+        LOG_LEVEL="WARNING",
+        MAX_CONCURRENT_CALLS="1000",
+        MAX_REALTIME_SESSIONS="1000",
+        IDLE_TIMEOUT_S="60",
+    )
     log = open(tmp / f"{name}-{port}.log", "wb")  # noqa: ASYNC230 - once per bot
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: ASYNC220
     bot = Bot(name, proc, port)

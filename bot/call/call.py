@@ -2,6 +2,7 @@
 write the call record. An exception here ends this call only."""
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.transports.base_transport import BaseTransport
 from pipecat.workers.runner import WorkerRunner
 
+from bot.call.budget import END_REASON_BUDGET, CallBudget
 from bot.call.observer_fanout import FanOutObserver
 from bot.call.pricing import PriceTable
 from bot.call.processor_kit import ProcessorKit
@@ -35,6 +37,9 @@ from processors.tools.call_control import CallControl
 # The emulator keys on this marker to voice the greeting verbatim; the real model reads it
 # as an instruction. One convention, shared with sim/realtime.
 GREETING_MARKER = "Say exactly:"
+
+# The budget line is one short reply; past this its audio is not coming and the call ends.
+BUDGET_LINE_WAIT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,11 @@ def fallback_instructions(fallback_line: str) -> str:
     return f'Apologise briefly. {GREETING_MARKER} "{fallback_line}"'
 
 
+def budget_instructions(budget_line: str) -> str:
+    """Response instructions for the line said before a call ends on its cost cap."""
+    return f'Wrap up the call politely now. {GREETING_MARKER} "{budget_line}"'
+
+
 class Call:
     """Runs one call's pipeline to its end and leaves a CallRecord behind."""
 
@@ -104,7 +114,16 @@ class Call:
         self._transport = transport
         self._line_guard = line_guard
         self._end_reason: str | None = None
-        self.recorder = CallRecorder(self._new_record(), prices=spec.prices)
+        self.budget = CallBudget(spec.profile.max_call_cost_usd)
+        self._budget_task: asyncio.Task | None = None
+        self.recorder = CallRecorder(
+            self._new_record(), prices=spec.prices, on_reply_done=self._after_reply
+        )
+        if self.budget.cap_usd and not self.recorder.priced:
+            logger.warning(
+                f"call {spec.call_id}: max_call_cost_usd is set but model {spec.profile.model} "
+                "has no price (PRICES_FILE): the cost cap cannot apply"
+            )
         self._tools = (
             spec.toolkit.for_call(
                 call_id=spec.call_id,
@@ -182,6 +201,26 @@ class Call:
         await self.recorder.on_turn_latency(seconds)
         if self.spec.on_turn_latency is not None:
             self.spec.on_turn_latency(seconds)
+
+    async def _after_reply(self, spent_usd: float) -> None:
+        if self.budget.after_reply(spent_usd) and self._end_reason is None:
+            # A task: the observer that tells us must not wait for the line to be said.
+            self._budget_task = asyncio.create_task(
+                self._wrap_up_for_budget(), name=f"budget-{self.spec.call_id}"
+            )
+
+    async def _wrap_up_for_budget(self) -> None:
+        """Say the budget line, then hang up the normal way (its audio plays out first)."""
+        budget = self.budget
+        self.recorder.add_event(
+            "budget",
+            f"cost ${budget.spent_usd:.4f} + next reply ~${budget.dearest_reply_usd:.4f} "
+            f"would cross the cap ${budget.cap_usd:g}: saying the budget line",
+        )
+        line_done = await self._llm.say_line(budget_instructions(self.spec.profile.budget_line))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(line_done.wait(), BUDGET_LINE_WAIT_S)
+        await self.end(END_REASON_BUDGET)
 
     def _new_record(self) -> CallRecord:
         spec = self.spec
@@ -273,6 +312,8 @@ class Call:
             self.recorder.add_error(f"{type(e).__name__}: {e}")
             self._end_reason = self._end_reason or f"internal error: {type(e).__name__}"
         finally:
+            if self._budget_task is not None:
+                self._budget_task.cancel()
             record = self.recorder.finish(self._end_reason or "pipeline finished")
             if self._tools is not None:
                 for failure in await self._tools.after_call(record):

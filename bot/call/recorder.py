@@ -2,6 +2,7 @@
 observer and usage metrics. It never sits on the audio path."""
 
 import time
+from collections.abc import Awaitable, Callable
 
 from loguru import logger
 from pipecat.frames.frames import FunctionCallInProgressFrame, FunctionCallResultFrame, MetricsFrame
@@ -24,10 +25,18 @@ from bot.config.caller_info import bounded_arguments
 class CallRecorder(BaseObserver):
     """Observer for usage and tool calls; subscribes to transcript and latency events."""
 
-    def __init__(self, record: CallRecord, prices: PriceTable | None = None):
+    def __init__(
+        self,
+        record: CallRecord,
+        prices: PriceTable | None = None,
+        on_reply_done: Callable[[float], Awaitable[None]] | None = None,
+    ):
+        """`on_reply_done` is told the call's running cost (USD) after each reply's usage."""
         super().__init__(observe_every_push=False)
         self.record = record
         self._prices = prices
+        self._model_prices = prices.for_model(record.model) if prices else None
+        self._on_reply_done = on_reply_done
         self._started = time.monotonic()
         self._tool_calls_by_id: dict[str, ToolCallEntry] = {}
 
@@ -60,6 +69,8 @@ class CallRecorder(BaseObserver):
             for item in frame.data:
                 if isinstance(item, LLMUsageMetricsData):
                     self._add_usage(item)
+                    if self._on_reply_done is not None:
+                        await self._on_reply_done(self.running_cost_usd())
         elif (
             isinstance(frame, FunctionCallInProgressFrame)
             # Broadcast frames are pushed both ways: record each call once.
@@ -88,6 +99,16 @@ class CallRecorder(BaseObserver):
         usage.output_audio += audio_out
         usage.output_text += max(tokens.completion_tokens - audio_out, 0)
 
+    @property
+    def priced(self) -> bool:
+        return self._model_prices is not None
+
+    def running_cost_usd(self) -> float:
+        """The estimate so far (0 when the model has no price): what the record will say."""
+        if self._model_prices is None:
+            return 0.0
+        return estimate_cost_usd(self.record.usage, self._model_prices)
+
     def add_event(self, source: str, event: str) -> None:
         logger.info(f"call {self.record.call_id}: {source}: {event}")
         self.record.events.append(CallEvent(source=source, event=event[:300], at=utc_now_iso()))
@@ -101,9 +122,8 @@ class CallRecorder(BaseObserver):
             record.end_reason = end_reason
         record.ended_at = utc_now_iso()
         record.duration_s = round(time.monotonic() - self._started, 3)
-        model_prices = self._prices.for_model(record.model) if self._prices else None
-        if self._prices and model_prices:
-            record.cost_usd = estimate_cost_usd(record.usage, model_prices)
+        if self._prices and self._model_prices:
+            record.cost_usd = self.running_cost_usd()
             record.prices_as_of = self._prices.as_of
             record.prices_source = self._prices.source
         return record

@@ -115,6 +115,13 @@ class Profile(BaseModel):
     tool_settings: ToolSettings = Field(default_factory=ToolSettings)
     processors: list[ProcessorSpec] = Field(default_factory=list)
     fallback_line: str = "I'm sorry, I'm having trouble right now."
+    # Spend guard (docs/operations.md): 0 = no cap. The line is said when the next reply
+    # would cross the call's cost cap, then the call hangs up.
+    max_call_cost_usd: float = Field(default=0.0, ge=0)
+    max_call_minutes: float = Field(default=0.0, ge=0)
+    budget_line: str = Field(
+        default="I need to wrap up now. Thanks for calling, goodbye.", min_length=1
+    )
     echo_gate: EchoGateConfig = Field(default_factory=EchoGateConfig)
 
     @field_validator("greeting")

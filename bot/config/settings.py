@@ -125,6 +125,13 @@ class Settings(BaseSettings):
     max_call_duration_s: float = Field(default=3600.0, gt=0)
     idle_timeout_s: float = Field(default=15.0, gt=0)
 
+    # Spend guard (docs/operations.md): the UTC day's estimated spend across all calls and
+    # workers, from the call records; 0 = no daily cap.
+    daily_budget_usd: float = Field(default=0.0, ge=0)
+    # Realtime sessions at once across all workers on this host (the account's default
+    # concurrency limit); apart from MAX_CONCURRENT_CALLS, which is per worker.
+    max_realtime_sessions: int = Field(default=100, ge=1)
+
     # Scale and operations (docs/scaling.md)
     # Caller audio reaches the pipeline in frames of this many ms (a multiple of the line's
     # 20 ms): bigger costs less CPU per call and adds up to this much turn latency.

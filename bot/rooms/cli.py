@@ -1,6 +1,7 @@
 """The room transports on the command line: `--transport livekit|daily`, `--dispatch`, and the
 `livekit-token` command. runner.py hands over here; exit codes: 0 done, 1 could not join,
-2 configuration error (raised as ConfigError to runner.py), 3 refused (room has a bot)."""
+2 configuration error (raised as ConfigError to runner.py), 3 refused (room has a bot, or
+the day's budget is spent)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from bot.call.pricing import load_price_table
 from bot.call.processor_kit import ProcessorKit
 from bot.call.tool_kit import ToolKit
 from bot.config.errors import ConfigError
-from bot.config.profiles import load_profile
+from bot.config.profiles import Profile, load_profile
 from bot.config.settings import Settings
 from bot.realtime.endpoint import realtime_endpoint
 from bot.rooms.daily_bot import run_daily_room
@@ -37,6 +38,8 @@ from bot.rooms.livekit_tokens import (
     require_server_keys,
 )
 from bot.rooms.processes import RoomProcesses
+from bot.telephony.daily_budget import DailySpend
+from bot.telephony.realtime_sessions import SESSIONS_SUBDIR, RealtimeSessionSlots
 
 ROOM_TRANSPORTS = ("livekit", "daily")
 TOKEN_COMMAND = "livekit-token"
@@ -66,6 +69,29 @@ async def run_room(args: argparse.Namespace, settings: Settings) -> int:
     # Checked before joining: a bad tool or processor list must not reach a live room.
     toolkit = ToolKit.from_profile(profile, settings)
     processors = ProcessorKit.from_profile(profile)
+    if budget_refusal := DailySpend(settings.records_dir, settings.daily_budget_usd).refusal():
+        logger.error(f"{args.transport}: not joining room {args.room}: {budget_refusal}")
+        return EXIT_REFUSED
+    sessions = RealtimeSessionSlots(
+        settings.records_dir / SESSIONS_SUBDIR, settings.max_realtime_sessions
+    )
+    with sessions.claim() as claimed:
+        if not claimed:
+            logger.error(
+                f"{args.transport}: not joining room {args.room}: {sessions.capacity} Realtime "
+                "sessions in use on this host (MAX_REALTIME_SESSIONS)"
+            )
+            return EXIT_REFUSED
+        return await _join_room(args, settings, profile, toolkit, processors)
+
+
+async def _join_room(
+    args: argparse.Namespace,
+    settings: Settings,
+    profile: Profile,
+    toolkit: ToolKit,
+    processors: ProcessorKit,
+) -> int:
     if args.transport == "daily":
         async with realtime_endpoint(settings, offline=args.offline) as realtime:
             await run_daily_room(args.room, profile, settings, realtime)

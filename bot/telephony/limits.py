@@ -29,6 +29,12 @@ class CallLimits(BaseModel):
             idle_timeout_s=settings.idle_timeout_s,
         )
 
+    def for_profile(self, max_call_minutes: float) -> "CallLimits":
+        """A profile's `max_call_minutes` (0 = none) overrides MAX_CALL_DURATION_S."""
+        if max_call_minutes <= 0:
+            return self
+        return self.model_copy(update={"max_call_duration_s": max_call_minutes * 60})
+
 
 class CallSlots:
     """Counts calls from the WebSocket accept on, so a flood of silent handshakes counts too."""

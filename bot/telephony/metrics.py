@@ -18,12 +18,16 @@ from prometheus_client import (
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from bot.call.budget import END_REASON_BUDGET
 from bot.call.record import CallRecord
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 # Caller-perceived turn latency lives between ~0.1 s (fine) and a few seconds (broken).
 TURN_LATENCY_BUCKETS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
+
+# The limits the Realtime API reports; a fixed set keeps the series count fixed.
+RATE_LIMIT_NAMES = ("requests", "tokens")
 
 # How a call ended, as a small fixed set: end reasons carry details (limits, error text).
 END_REASON_CLASSES = (
@@ -35,6 +39,7 @@ END_REASON_CLASSES = (
     ("idle timeout", "limit"),
     ("server", "server_shutdown"),
     ("pipeline finished", "bot_ended"),
+    ("budget", "budget"),
 )
 
 
@@ -80,6 +85,33 @@ class BotMetrics:
         )
         self.tool_calls = Counter("voicebot_tool_calls", "Tool calls by the model", registry=r)
         self.errors = Counter("voicebot_call_errors", "Errors recorded in calls", registry=r)
+        # Spend (docs/operations.md): counted from each finished call's record, so the cost
+        # counter sums to exactly what the records say.
+        self.cost = Counter(
+            "voicebot_cost_usd", "Estimated Realtime cost of finished calls (USD)", registry=r
+        )
+        self.tokens = Counter(
+            "voicebot_tokens",
+            "Realtime tokens of finished calls; cached_in is a part of text_in + audio_in",
+            ["kind"],
+            registry=r,
+        )
+        self.budget_endings = Counter(
+            "voicebot_budget_endings", "Calls ended on their cost cap", registry=r
+        )
+        self.rate_limit_remaining = Gauge(
+            "voicebot_realtime_rate_limit_remaining",
+            "Latest rate_limits.updated 'remaining' by limit name, as of the last call to end",
+            ["name"],
+            registry=r,
+            multiprocess_mode="mostrecent",
+        )
+        self.daily_budget_left = Gauge(
+            "voicebot_daily_budget_left_usd",
+            "What is left of DAILY_BUDGET_USD today (UTC); absent without a daily cap",
+            registry=r,
+            multiprocess_mode="mostrecent",
+        )
 
     def call_started(self) -> None:
         self.calls.inc()
@@ -101,6 +133,21 @@ class BotMetrics:
         self.echo_gate_openings.inc(echo_gate_openings)
         self.tool_calls.inc(len(record.tool_calls))
         self.errors.inc(len(record.errors))
+        self.cost.inc(record.cost_usd or 0.0)
+        usage = record.usage
+        for kind, tokens in (
+            ("audio_in", usage.input_audio),
+            ("audio_out", usage.output_audio),
+            ("text_in", usage.input_text),
+            ("text_out", usage.output_text),
+            ("cached_in", usage.input_cached),
+        ):
+            self.tokens.labels(kind=kind).inc(tokens)
+        for name, limit in record.realtime.rate_limits.items():
+            if limit.remaining is not None and name in RATE_LIMIT_NAMES:
+                self.rate_limit_remaining.labels(name=name).set(limit.remaining)
+        if record.end_reason == END_REASON_BUDGET:
+            self.budget_endings.inc()
 
     def exposition(self) -> tuple[bytes, str]:
         """The text a Prometheus scrape gets: this process's, or all workers' summed."""

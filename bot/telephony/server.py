@@ -26,17 +26,28 @@ from bot.config.settings import Settings
 from bot.security.edge import TOKEN_FIELD, EdgeSecurity
 from bot.security.public_url import public_base
 from bot.security.redaction import Redactor
+from bot.telephony.daily_budget import DAILY_BUDGET_REFUSAL_LINE, DailySpend
 from bot.telephony.handshake import HandshakeRefused, read_handshake, stream_token_of
 from bot.telephony.limits import CallLimits, CallSlots, enforce_call_limits
 from bot.telephony.line_call import LineCall, ProfileBundle
 from bot.telephony.memory_reclaim import MemoryReclaimConfig, MemoryReclaimer
 from bot.telephony.metrics import BotMetrics
-from bot.telephony.webhook_answers import plivo_xml, stream_url, telnyx_texml, twilio_twiml
+from bot.telephony.realtime_sessions import SESSIONS_SUBDIR, RealtimeSessionSlots
+from bot.telephony.webhook_answers import (
+    plivo_xml,
+    spoken_refusal,
+    stream_url,
+    telnyx_texml,
+    twilio_twiml,
+)
 from pipelines.call_control.providers import telephony_call_control
 from pipelines.transports.telephony import TELEPHONY_PROVIDERS, create_telephony_transport
 
 # A line that opens /ws and says nothing must not hold a slot for long.
 HANDSHAKE_TIMEOUT_S = 10.0
+
+# What a caller hears when every Realtime session (MAX_REALTIME_SESSIONS) is in use.
+SESSIONS_BUSY_LINE = "All our lines are busy right now. Please try again in a few minutes."
 
 # WebSocket close codes (RFC 6455): 1008 policy violation, 1013 try again later.
 CLOSE_POLICY = 1008
@@ -72,6 +83,20 @@ class TelephonyServer:
         self.limits = CallLimits.from_settings(config.settings)
         self._slots = CallSlots(self.limits.max_concurrent_calls)
         self._redactor = Redactor(config.settings.secret_values())
+        self.daily = DailySpend(
+            config.settings.records_dir,
+            config.settings.daily_budget_usd,
+            live_cost_usd=self._live_cost_usd,
+        )
+        self.realtime_sessions = RealtimeSessionSlots(
+            config.settings.records_dir / SESSIONS_SUBDIR, config.settings.max_realtime_sessions
+        )
+        if self.daily.limit_usd:
+            status = self.daily.status()  # rebuilt from the day's records: restarts keep it
+            logger.info(
+                f"daily budget: ${status.spent_usd:.2f} of ${status.limit_usd:g} spent today "
+                "(UTC, DAILY_BUDGET_USD)"
+            )
         self.memory = MemoryReclaimer(
             MemoryReclaimConfig(interval_s=config.settings.memory_reclaim_interval_s)
         )
@@ -98,15 +123,27 @@ class TelephonyServer:
             "provider": self.config.provider,
             "active_calls": len(self.active_calls),
             "realtime": "emulator" if self.config.realtime.emulated else "openai",
+            "daily_budget": self.daily.status().model_dump(),
         }
         return JSONResponse(body)
 
     async def _ready(self) -> JSONResponse:
-        """Readiness: 503 once draining, so a load balancer sends new calls elsewhere."""
-        body = {"ready": self.accepting, "active_calls": len(self.active_calls)}
-        return JSONResponse(body, status_code=200 if self.accepting else 503)
+        """Readiness: 503 once draining or the day's budget is spent, so a load balancer
+        sends new calls elsewhere."""
+        budget_refusal = self.daily.refusal()
+        ready = self.accepting and budget_refusal is None
+        body = {"ready": ready, "active_calls": len(self.active_calls)}
+        if budget_refusal:
+            body["reason"] = budget_refusal
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    def _live_cost_usd(self) -> float:
+        return sum(call.recorder.running_cost_usd() for call in self.active_calls.values())
 
     async def _metrics(self) -> Response:
+        status = self.daily.status()
+        if status.left_usd is not None:
+            self.metrics.daily_budget_left.set(status.left_usd)
         content, media_type = self.metrics.exposition()
         return Response(content=content, media_type=media_type)
 
@@ -145,6 +182,8 @@ class TelephonyServer:
             trusted_proxy=settings.trusted_proxy,
             websocket=True,
         )
+        if turned_away := self._turn_away_at_webhook():
+            return turned_away
         call_id = form.get("CallSid") or form.get("CallUUID") or ""
         token = self.security.mint(call_id if isinstance(call_id, str) else "")
         token_param = {TOKEN_FIELD: token} if token else {}
@@ -173,6 +212,29 @@ class TelephonyServer:
             )
         return Response(content=xml, media_type="application/xml")
 
+    def _turn_away_at_webhook(self) -> Response | None:
+        """A spoken refusal when the day's budget is spent or every Realtime session is in
+        use: refused here the caller hears why; at the media stream they would not."""
+        if reason := self.daily.refusal():
+            metric, line = "budget", DAILY_BUDGET_REFUSAL_LINE
+        elif not self.realtime_sessions.available():
+            metric, line = "realtime_sessions", SESSIONS_BUSY_LINE
+            reason = self._sessions_busy_reason()
+        else:
+            return None
+        self.metrics.call_refused(metric)
+        logger.warning(f"webhook: call turned away: {reason}")
+        refusal_xml = spoken_refusal(self.config.provider, line)
+        if refusal_xml is None:
+            return JSONResponse({"error": reason}, status_code=503)
+        return Response(content=refusal_xml, media_type="application/xml")
+
+    def _sessions_busy_reason(self) -> str:
+        return (
+            f"busy: {self.realtime_sessions.capacity} Realtime sessions in use across "
+            "workers (MAX_REALTIME_SESSIONS)"
+        )
+
     @contextmanager
     def admit(self) -> Iterator[str | None]:
         """None while a new call may start (it holds a slot until the block ends), else why
@@ -181,10 +243,18 @@ class TelephonyServer:
             self.metrics.call_refused("draining")
             yield "server draining"
             return
-        with self._slots.claim() as claimed:
+        if budget_refusal := self.daily.refusal():
+            self.metrics.call_refused("budget")
+            yield budget_refusal
+            return
+        with self._slots.claim() as claimed, self.realtime_sessions.claim() as session:
             if not claimed:
                 self.metrics.call_refused("busy")
                 yield f"busy: {self._slots.capacity} calls in progress (MAX_CONCURRENT_CALLS)"
+                return
+            if not session:
+                self.metrics.call_refused("realtime_sessions")
+                yield self._sessions_busy_reason()
                 return
             yield None
 
@@ -281,8 +351,9 @@ class TelephonyServer:
         def quiet_since() -> float | None:
             return line.guard.last_media_at or call.started_at
 
+        limits = self.limits.for_profile(bundle.profile.max_call_minutes)
         watchdog = asyncio.create_task(
-            enforce_call_limits(end_call, quiet_since, self.limits),
+            enforce_call_limits(end_call, quiet_since, limits),
             name=f"limits-{call_id}",
         )
         try:

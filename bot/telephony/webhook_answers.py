@@ -39,3 +39,15 @@ def plivo_xml(url: str) -> str:
         '  <Stream bidirectional="true" keepCallAlive="true" '
         f'contentType="audio/x-mulaw;rate=8000">{escape(url)}</Stream>\n</Response>'
     )
+
+
+def spoken_refusal(provider: str, line: str) -> str | None:
+    """A short spoken message and a hang-up in the provider's own markup (TwiML, Telnyx
+    TeXML, Plivo XML); None for a provider without an XML webhook (Exotel)."""
+    say = {"twilio": "Say", "telnyx": "Say", "plivo": "Speak"}.get(provider)
+    if say is None:
+        return None
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Response>\n'
+        f"  <{say}>{escape(line)}</{say}>\n  <Hangup />\n</Response>"
+    )

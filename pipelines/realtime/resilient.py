@@ -13,6 +13,7 @@ The parts are held, not inherited, each with its own state (docs/resilience.md):
 overrides are here, handing the work to the part that owns it.
 """
 
+import asyncio
 import base64
 import json
 
@@ -42,7 +43,7 @@ from pipelines.realtime.reconnect import Reconnector
 from pipelines.realtime.response_guard import ResponseGuard
 from pipelines.realtime.rollover import Rollover
 from pipelines.realtime.session_opener import ReadySession, open_session, open_with_retries
-from pipelines.realtime.stats import RealtimeHealth, count_timeout
+from pipelines.realtime.stats import RealtimeHealth, count_timeout, track_rate_limits
 from pipelines.realtime.tool_args import guard_tool_arguments
 
 AUDIO_REPLAY_CHUNK = 48000  # bytes per input_audio_buffer.append when re-sending held audio
@@ -101,6 +102,10 @@ class RealtimeService(OpenAIRealtimeLLMService):
             rerequest=self._rerequest,
             create_task=self.create_task,
         )
+
+    async def say_line(self, instructions: str) -> asyncio.Event:
+        """Say a scripted line as the next reply; the event is set when that reply is done."""
+        return await self._guard.say_line(instructions)
 
     # ------------------------------------------------------------ what the parts ask of it
     async def _respond_now(self) -> None:
@@ -333,6 +338,8 @@ class RealtimeService(OpenAIRealtimeLLMService):
             self._backlog.committed()
             if self._transcription_enabled():
                 self._conversation.transcript_due(evt.item_id)
+        elif evt.type == "rate_limits.updated":
+            track_rate_limits(self.stats, evt.rate_limits)
         elif evt.type == "conversation.item.truncated":
             # The server cut the transcript to what was heard; fetch it to restate it exactly.
             await self.send_client_event(events.ConversationItemRetrieveEvent(item_id=evt.item_id))

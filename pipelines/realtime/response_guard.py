@@ -62,6 +62,9 @@ class ResponseGuard:
         self._after_cancel: Attempt | None = None  # what the cancelled response gives way to
         self._follow_up_due: Attempt | None = None  # run once Pipecat has seen response.done
         self._next_response_instructions: str | None = None
+        # A scripted line (say_line): set when its response.create went out, then done.
+        self._line_done: asyncio.Event | None = None
+        self._line_sent = False
         self._bot_finished = asyncio.Event()
         self._failed = False
         self._closed = False
@@ -110,6 +113,7 @@ class ResponseGuard:
         event.response = event.response or events.ResponseProperties()
         event.response.instructions = self._next_response_instructions
         self._next_response_instructions = None
+        self._line_sent = self._line_done is not None
 
     async def on_error(self, err: events.RealtimeError, *, session_ready: bool) -> None:
         verdict = classify_error(err.code, err.type, err.message)
@@ -149,6 +153,9 @@ class ResponseGuard:
     async def _response_done(self, evt: events.ResponseDone) -> None:
         # Before Pipecat's handler: a failed response is retried here, not fatal there.
         self._server_response_open = False
+        if self._line_sent and self._line_done is not None:
+            self._line_done.set()
+            self._line_done, self._line_sent = None, False
         response = evt.response
         if response.status == "failed":
             error = (response.status_details or {}).get("error") or {}
@@ -199,6 +206,15 @@ class ResponseGuard:
             await self._send(events.ResponseCancelEvent())
         else:
             await self._follow_up(nxt)
+
+    async def say_line(self, instructions: str) -> asyncio.Event:
+        """Ask for a reply with these instructions (a line the bot must say, e.g. the
+        budget line); the event is set once that reply is done, all its audio sent on."""
+        done = asyncio.Event()
+        self._line_done, self._line_sent = done, False
+        self._next_response_instructions = instructions
+        await self._respond()
+        return done
 
     async def _say_fallback(self) -> None:
         self._stats.fallback_lines += 1

@@ -34,6 +34,14 @@ class TimeoutCounts(BaseModel):
     tool: int = 0
 
 
+class RateLimit(BaseModel):
+    """The latest `rate_limits.updated` entry of one kind (requests, tokens)."""
+
+    limit: float | None = None
+    remaining: float | None = None
+    reset_seconds: float | None = None
+
+
 class RealtimeHealth(BaseModel):
     sessions: int = 0
     reconnects: list[ReconnectEntry] = Field(default_factory=list)
@@ -44,6 +52,17 @@ class RealtimeHealth(BaseModel):
     transient_errors: int = 0
     rejected_events: int = 0
     fatal_error: str | None = None
+    rate_limits: dict[str, RateLimit] = Field(default_factory=dict)  # by name, latest
+
+
+def track_rate_limits(health: RealtimeHealth, entries: list[dict]) -> None:
+    """Keep the latest of each named limit the server reported (`rate_limits.updated`)."""
+    for entry in entries:
+        name = entry.get("name")
+        if isinstance(name, str) and name:
+            health.rate_limits[name[:40]] = RateLimit.model_validate(
+                {k: entry.get(k) for k in ("limit", "remaining", "reset_seconds")}
+            )
 
 
 def count_timeout(health: RealtimeHealth, which: str, tag: str) -> None:
