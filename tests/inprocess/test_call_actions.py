@@ -41,9 +41,20 @@ ANNOUNCEMENT = [
 ]
 
 
+async def until_set_up(processor: CallActions) -> None:
+    """A processor schedules work only once its pipeline has set it up; a fixed sleep lost
+    that race under load ("TaskManager is not initialized")."""
+    while True:
+        try:
+            processor.task_manager  # noqa: B018 - raises until the pipeline has set it up
+            return
+        except Exception:
+            await asyncio.sleep(0.01)
+
+
 async def drive(actions: CallActions, during_announcement) -> None:
     async def script():
-        await asyncio.sleep(0.1)
+        await until_set_up(actions)
         await actions.transfer_after_speech("sales", "+15550100123")
         await asyncio.sleep(0.5)  # the bot is announcing the transfer now
         await during_announcement()
