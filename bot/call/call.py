@@ -16,6 +16,7 @@ from pipecat.transports.base_transport import BaseTransport
 from pipecat.workers.runner import WorkerRunner
 
 from bot.call.budget import END_REASON_BUDGET, CallBudget
+from bot.call.fallback_prompt import END_REASON_RATE_LIMITED, fallback_audio_for
 from bot.call.observer_fanout import FanOutObserver
 from bot.call.pricing import PriceTable
 from bot.call.processor_kit import ProcessorKit
@@ -148,6 +149,7 @@ class Call:
             call_id=spec.call_id,
             # An 8 kHz pipeline is a phone line: G.711 to the model, no resampling.
             g711=spec.g711 if spec.audio_sample_rate == G711_RATE else None,
+            on_rate_limited=self._on_rate_limited,
         )
         slots = slots or PipelineSlots()
         if self._tools is not None:
@@ -221,6 +223,21 @@ class Call:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(line_done.wait(), BUDGET_LINE_WAIT_S)
         await self.end(END_REASON_BUDGET)
+
+    async def _on_rate_limited(self, cause: str) -> None:
+        """No Realtime session to be had (the account's rate limit, through the connect
+        timeout): the bot plays the fallback line's recording itself, then hangs up the
+        normal way, so the line plays out first. Never silence."""
+        profile = self.spec.profile
+        self.recorder.add_event("rate_limit", f"{cause}; playing the fallback line")
+        try:
+            recording = await fallback_audio_for(profile, self.spec.audio_sample_rate)
+        except ValueError as e:  # checked at start-up; a file changed since is this call's loss
+            self.recorder.add_error(f"fallback_audio: {e}")
+        else:
+            self.recorder.add_bot_line(profile.fallback_line)
+            await self._llm.play_prompt(recording.pcm, recording.sample_rate)
+        await self.end(END_REASON_RATE_LIMITED)
 
     def _new_record(self) -> CallRecord:
         spec = self.spec

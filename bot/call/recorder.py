@@ -109,6 +109,10 @@ class CallRecorder(BaseObserver):
             return 0.0
         return estimate_cost_usd(self.record.usage, self._model_prices)
 
+    def add_bot_line(self, text: str) -> None:
+        """A line the bot played without the model (a recording): it is what the caller heard."""
+        self._add_transcript("bot", text)
+
     def add_event(self, source: str, event: str) -> None:
         logger.info(f"call {self.record.call_id}: {source}: {event}")
         self.record.events.append(CallEvent(source=source, event=event[:300], at=utc_now_iso()))

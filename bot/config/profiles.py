@@ -115,6 +115,10 @@ class Profile(BaseModel):
     tool_settings: ToolSettings = Field(default_factory=ToolSettings)
     processors: list[ProcessorSpec] = Field(default_factory=list)
     fallback_line: str = "I'm sorry, I'm having trouble right now."
+    # A WAV of fallback_line (mono 16-bit), played by the bot itself when the Realtime rate
+    # limit leaves a call without a session; relative to the profile file. None: the bundled
+    # recording of the default line (docs/operations.md).
+    fallback_audio: str | None = None
     # Spend guard (docs/operations.md): 0 = no cap. The line is said when the next reply
     # would cross the call's cost cap, then the call hangs up.
     max_call_cost_usd: float = Field(default=0.0, ge=0)
@@ -328,4 +332,9 @@ def load_profile(name_or_path: str, profiles_dir: Path = DEFAULT_PROFILES_DIR) -
         raise ConfigError(f"profile {name}", f"invalid YAML in {path}: {exc}") from None
     if data is None:
         raise ConfigError(f"profile {name}", f"{path} is empty")
-    return parse_profile(data, name)
+    profile = parse_profile(data, name)
+    if profile.fallback_audio and not Path(profile.fallback_audio).is_absolute():
+        # Beside the profile, wherever the server is started from.
+        resolved = str(path.resolve().parent / profile.fallback_audio)
+        profile = profile.model_copy(update={"fallback_audio": resolved})
+    return profile

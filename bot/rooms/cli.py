@@ -14,6 +14,7 @@ import uvicorn
 from livekit import api
 from loguru import logger
 
+from bot.call.fallback_prompt import check_fallback_audio
 from bot.call.pricing import load_price_table
 from bot.call.processor_kit import ProcessorKit
 from bot.call.tool_kit import ToolKit
@@ -66,6 +67,7 @@ async def run_room(args: argparse.Namespace, settings: Settings) -> int:
     if not args.room:
         raise ConfigError("--room", f"required with --transport {args.transport}")
     profile = load_profile(args.profile or settings.bot_profile)
+    check_fallback_audio(profile)
     # Checked before joining: a bad tool or processor list must not reach a live room.
     toolkit = ToolKit.from_profile(profile, settings)
     processors = ProcessorKit.from_profile(profile)

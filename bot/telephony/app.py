@@ -23,6 +23,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from bot.call.call import RealtimeEndpoint
+from bot.call.fallback_prompt import check_fallback_audio
 from bot.call.pricing import load_price_table
 from bot.call.processor_kit import ProcessorKit
 from bot.call.tool_kit import ToolKit
@@ -52,6 +53,7 @@ class WorkerSpec(BaseModel):
 def load_bundle(profile_name: str, settings: Settings) -> ProfileBundle:
     """A profile with its tools and processors; any problem is a ConfigError at start-up."""
     profile = load_profile(profile_name)
+    check_fallback_audio(profile)
     return ProfileBundle(
         profile, ToolKit.from_profile(profile, settings), ProcessorKit.from_profile(profile)
     )

@@ -19,6 +19,7 @@ from prometheus_client import (
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from bot.call.budget import END_REASON_BUDGET
+from bot.call.fallback_prompt import END_REASON_RATE_LIMITED
 from bot.call.record import CallRecord
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -40,6 +41,7 @@ END_REASON_CLASSES = (
     ("server", "server_shutdown"),
     ("pipeline finished", "bot_ended"),
     ("budget", "budget"),
+    ("rate limited", "rate_limited"),
 )
 
 
@@ -99,6 +101,12 @@ class BotMetrics:
         self.budget_endings = Counter(
             "voicebot_budget_endings", "Calls ended on their cost cap", registry=r
         )
+        self.rate_limited = Counter(
+            "voicebot_realtime_rate_limited",
+            "Calls the Realtime rate limit kept from a session at their start (the bot played "
+            "the fallback line and hung up)",
+            registry=r,
+        )
         self.rate_limit_remaining = Gauge(
             "voicebot_realtime_rate_limit_remaining",
             "Latest rate_limits.updated 'remaining' by limit name, as of the last call to end",
@@ -148,6 +156,8 @@ class BotMetrics:
                 self.rate_limit_remaining.labels(name=name).set(limit.remaining)
         if record.end_reason == END_REASON_BUDGET:
             self.budget_endings.inc()
+        elif record.end_reason == END_REASON_RATE_LIMITED:
+            self.rate_limited.inc()
 
     def exposition(self) -> tuple[bytes, str]:
         """The text a Prometheus scrape gets: this process's, or all workers' summed."""

@@ -16,6 +16,7 @@ overrides are here, handing the work to the part that owns it.
 import asyncio
 import base64
 import json
+from collections.abc import Awaitable, Callable
 
 from loguru import logger
 from pipecat.frames.frames import (
@@ -24,6 +25,8 @@ from pipecat.frames.frames import (
     Frame,
     InputAudioRawFrame,
     LLMFullResponseEndFrame,
+    StartFrame,
+    TTSAudioRawFrame,
     TTSStartedFrame,
     TTSStoppedFrame,
 )
@@ -47,6 +50,7 @@ from pipelines.realtime.stats import RealtimeHealth, count_timeout, track_rate_l
 from pipelines.realtime.tool_args import guard_tool_arguments
 
 AUDIO_REPLAY_CHUNK = 48000  # bytes per input_audio_buffer.append when re-sending held audio
+PROMPT_CHUNK_S = 0.1  # a played prompt goes out in frames this long, as model audio does
 
 
 class RealtimeService(OpenAIRealtimeLLMService):
@@ -61,9 +65,16 @@ class RealtimeService(OpenAIRealtimeLLMService):
         fallback_instructions: str,
         call_tag: str = "",
         g711: G711Codec | None = None,
+        on_rate_limited: Callable[[str], Awaitable[None]] | None = None,
         **kwargs,
     ) -> None:
+        """``on_rate_limited(cause)``: the rate limit kept the call's first session away
+        through the connect timeout; called once the pipeline has started, so the call can
+        play its own prompt (``play_prompt``) and end. Without it, that ends the call as a
+        Realtime error."""
         super().__init__(function_call_timeout_secs=resilience.timeouts.tool_s, **kwargs)
+        self._on_rate_limited = on_rate_limited
+        self._rate_limited_cause: str | None = None
         self.resilience = resilience
         self.stats = stats
         self._tag = f"call {call_tag}: " if call_tag else ""
@@ -141,16 +152,33 @@ class RealtimeService(OpenAIRealtimeLLMService):
         await super()._disconnect()
 
     async def _open_with_retries(self, why: str) -> tuple[ReadySession | None, int]:
-        ready, attempts, cause = await open_with_retries(
+        # Only a call's first session has the rate-limit plan: mid-call, a conversation
+        # is held and the ordinary reconnect retries apply.
+        at_start = why == "connect" and self._on_rate_limited is not None
+        ready, attempts, gave_up = await open_with_retries(
             self._open_session,
             self.resilience.reconnect,
             why=why,
             tag=self._tag,
             closing=lambda: self._closing,
+            rate_limit_window_s=self.resilience.timeouts.connect_s if at_start else None,
         )
-        if cause is not None:
-            await self._guard.fail(cause, apologize=False)
+        if gave_up is not None and gave_up.rate_limited and at_start:
+            logger.warning(f"{self._tag}Realtime {gave_up.cause}")
+            self._rate_limited_cause = gave_up.cause
+        elif gave_up is not None:
+            await self._guard.fail(gave_up.cause, apologize=False)
         return ready, attempts
+
+    async def play_prompt(self, audio: bytes, sample_rate: int) -> None:
+        """Play recorded 16-bit mono audio to the caller as the bot's speech; no session is
+        needed (the rate-limit fallback line)."""
+        step = int(sample_rate * PROMPT_CHUNK_S) * 2
+        await self.push_frame(TTSStartedFrame())
+        for start in range(0, len(audio), step):
+            chunk = audio[start : start + step]
+            await self.push_frame(TTSAudioRawFrame(chunk, sample_rate, num_channels=1))
+        await self.push_frame(TTSStoppedFrame())
 
     async def _open_session(self) -> ReadySession:
         return await open_session(
@@ -380,7 +408,12 @@ class RealtimeService(OpenAIRealtimeLLMService):
     # ------------------------------------------------------------ frames
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
-        if isinstance(frame, BotStartedSpeakingFrame):
+        if isinstance(frame, StartFrame):
+            # The StartFrame has gone on downstream: the output can play a prompt now.
+            cause, self._rate_limited_cause = self._rate_limited_cause, None
+            if cause is not None and self._on_rate_limited is not None:
+                await self._on_rate_limited(cause)
+        elif isinstance(frame, BotStartedSpeakingFrame):
             self._rollover.bot_started()
         elif isinstance(frame, BotStoppedSpeakingFrame):
             self._rollover.bot_stopped()

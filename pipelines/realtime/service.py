@@ -1,5 +1,7 @@
 """Builds the OpenAI Realtime service for a call from its profile."""
 
+from collections.abc import Awaitable, Callable
+
 from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
 
 from bot.config.profiles import Profile
@@ -23,6 +25,7 @@ def create_realtime_service(
     fallback_instructions: str = "",
     call_id: str = "",
     g711: G711Codec | None = None,
+    on_rate_limited: Callable[[str], Awaitable[None]] | None = None,
 ) -> RealtimeService:
     """`g711`: the line's codec; the session then takes and gives G.711 at 8 kHz."""
     audio_format = g711_audio_format(g711) if g711 else None
@@ -45,4 +48,5 @@ def create_realtime_service(
         fallback_instructions=fallback_instructions or profile.fallback_line,
         call_tag=call_id,
         g711=g711,
+        on_rate_limited=on_rate_limited,
     )

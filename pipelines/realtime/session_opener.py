@@ -4,6 +4,12 @@ connect → ``session.created`` → our ``session.update`` → ``session.updated
 Used for the first connection, every reconnect and every rollover, so each of them has the
 same timeouts and the same failure classification; ``open_with_retries`` adds the bounded,
 jittered retries of a connect or reconnect.
+
+A rate-limit refusal (``rate_limit_exceeded``, HTTP 429) at a call's start has its own plan:
+it is retried only within a window (the connect timeout: a caller is waiting in silence),
+after the server's retry hint when it gives one, else with jittered backoff that never
+retries straight back; when the window cannot hold another try, the opener gives up at once
+and says it was the rate limit, so the call can play its fallback line instead.
 """
 
 import asyncio
@@ -25,6 +31,7 @@ from pipelines.realtime.errors import (
     Verdict,
     classify_error,
     classify_http_status,
+    retry_hint_from_headers,
 )
 
 
@@ -81,7 +88,8 @@ async def open_session(
         on_timeout("connect")
         raise _transient(f"connect timed out after {timeouts.connect_s:g}s") from None
     except InvalidStatus as e:
-        raise RealtimeFailure(classify_http_status(e.response.status_code)) from None
+        hint = retry_hint_from_headers(e.response.headers)
+        raise RealtimeFailure(classify_http_status(e.response.status_code, hint)) from None
     except (OSError, InvalidHandshake) as e:
         raise _transient(f"connect failed: {type(e).__name__}: {e}") from None
     try:
@@ -113,6 +121,30 @@ async def open_session(
     )
 
 
+@dataclass(frozen=True)
+class GaveUp:
+    """Why no session could be had: the cause to end the call with, and whether it was the
+    account's rate limit (the call then plays its fallback line; docs/operations.md)."""
+
+    cause: str
+    rate_limited: bool = False
+
+
+def retry_delay(
+    policy: ReconnectPolicy, attempt: int, verdict: Verdict, rng: random.Random
+) -> float:
+    """Seconds to wait after failed attempt ``attempt`` (1-based)."""
+    ceiling = min(policy.backoff_max_s, policy.backoff_base_s * 2 ** (attempt - 1))
+    if verdict.retry_after_s is not None:
+        # The server said when; a little jitter keeps calls refused together apart.
+        return verdict.retry_after_s * rng.uniform(1.0, 1.1)
+    if verdict.rate_limited:
+        # At least half the ceiling: a limit that just said no will not say yes at once.
+        return ceiling / 2 + rng.uniform(0, ceiling / 2)
+    # Full jitter: calls dropped together do not all come back at once.
+    return rng.uniform(0, ceiling)
+
+
 async def open_with_retries(
     open_once: Callable[[], Awaitable[ReadySession]],
     policy: ReconnectPolicy,
@@ -120,22 +152,38 @@ async def open_with_retries(
     why: str,
     tag: str,
     closing: Callable[[], bool],
-) -> tuple[ReadySession | None, int, str | None]:
-    """(session, attempts, None), or (None, attempts, the cause to end the call with)."""
+    rate_limit_window_s: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    rng: random.Random | None = None,
+) -> tuple[ReadySession | None, int, GaveUp | None]:
+    """(session, attempts, None), or (None, attempts, why not). ``rate_limit_window_s``:
+    rate-limit refusals are retried only while the next try starts within this many seconds
+    of the first (a call's start); without it they are retried like any transient failure."""
+    rng = rng or random.Random()
+    started = clock()
     for attempt in range(1, policy.max_attempts + 1):
         try:
             return await open_once(), attempt, None
         except RealtimeFailure as failure:
+            verdict = failure.verdict
             if failure.fatal or closing():
-                return None, attempt, failure.verdict.cause
+                return None, attempt, GaveUp(verdict.cause)
+            planned = verdict.rate_limited and rate_limit_window_s is not None
             logger.warning(
                 f"{tag}Realtime {why}: attempt {attempt}/{policy.max_attempts} "
-                f"failed: {failure.verdict.cause}"
+                f"failed: {verdict.cause}"
             )
+            delay = retry_delay(policy, attempt, verdict, rng)
+            if planned and clock() - started + delay >= rate_limit_window_s:
+                tries = f"{attempt} attempt" + ("s" if attempt > 1 else "")
+                cause = (
+                    f"rate limited: no Realtime session within {rate_limit_window_s:g}s "
+                    f"({tries}): {verdict.cause}"
+                )
+                return None, attempt, GaveUp(cause, rate_limited=True)
             if attempt == policy.max_attempts:
-                cause = f"Realtime API unreachable after {attempt} attempts: "
-                return None, attempt, cause + failure.verdict.cause
-            # Full jitter: calls dropped together do not all come back at once.
-            ceiling = min(policy.backoff_max_s, policy.backoff_base_s * 2 ** (attempt - 1))
-            await asyncio.sleep(random.uniform(0, ceiling))
+                cause = f"Realtime API unreachable after {attempt} attempts: {verdict.cause}"
+                return None, attempt, GaveUp(cause, rate_limited=planned)
+            await sleep(delay)
     return None, policy.max_attempts, None

@@ -26,6 +26,9 @@ FAULT_FLAGS = {
     "session_expired_after": "session_expired_after_s",
     "first_audio_delay": "first_audio_delay_s",
     "no_session_updated": "no_session_updated",
+    "rate_limited": "rate_limited",
+    "http_status": "http_status",
+    "retry_after": "retry_after_s",
 }
 
 
@@ -57,6 +60,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--session-expired-after", type=float, metavar="S")
     p.add_argument("--first-audio-delay", type=float, metavar="S")
     p.add_argument("--no-session-updated", action="store_true", default=None)
+    p.add_argument(
+        "--rate-limited",
+        action="store_true",
+        default=None,
+        help="answer every connection with rate_limit_exceeded instead of a session",
+    )
+    p.add_argument(
+        "--http-status", type=int, metavar="CODE", help="refuse every upgrade (e.g. 429)"
+    )
+    p.add_argument("--retry-after", type=float, metavar="S", help="the refusals' retry hint")
     p.add_argument("--session-cap", type=float, metavar="S", help="default 3600")
     p.add_argument("--stream-speed", type=float, help="default 4 (x real time)")
     p.add_argument("--no-strict", action="store_true", help="skip self-validation of events")

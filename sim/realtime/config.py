@@ -56,7 +56,8 @@ class EmulatorConfig(BaseModel):
     )
     rate_limits: bool = Field(default=True, description="send rate_limits.updated per response")
     faults: Faults = Field(default_factory=Faults)
-    # Per-connection overrides, keyed by 0-based connection index (order of accept).
+    # Per-connection overrides, keyed by 0-based connection index (order of arrival, an
+    # upgrade refused with an HTTP status included).
     faults_for_connection: dict[int, Faults] = Field(default_factory=dict)
     strict_events: bool = True
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Faults(BaseModel):
@@ -14,6 +14,15 @@ class Faults(BaseModel):
     - ``session_expired_after_s``: ``session_expired`` error N s after connect, then close 1001.
     - ``first_audio_delay_s``: wall-clock delay before the first audio delta of every response.
     - ``no_session_updated``: never answer ``session.update`` (for client timeout tests).
+    - ``rate_limited``: the account is over its rate limit: the connection is answered with a
+      ``rate_limit_exceeded`` error event instead of ``session.created``, then closed 1013.
+    - ``http_status``: refuse the WebSocket upgrade with this HTTP status (e.g. 429, with the
+      API's JSON error body) — no session at all.
+    - ``retry_after_s``: the retry hint a refusal carries: "Please try again in Ns." in the
+      error message and, on an HTTP refusal, the ``Retry-After``/``retry-after-ms`` headers.
+
+    Per connection (``EmulatorConfig.faults_for_connection``), one call can be refused while
+    another on the same server is not.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -24,3 +33,6 @@ class Faults(BaseModel):
     session_expired_after_s: float | None = None
     first_audio_delay_s: float | None = None
     no_session_updated: bool = False
+    rate_limited: bool = False
+    http_status: int | None = Field(default=None, ge=400, le=599)
+    retry_after_s: float | None = Field(default=None, ge=0)

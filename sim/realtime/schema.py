@@ -28,6 +28,19 @@ def error(
     return {"type": etype, "code": code, "message": message, "param": param, "event_id": event_id}
 
 
+def rate_limit_error(model: str, retry_after_s: float | None) -> dict:
+    """The API's rate-limit refusal: code ``rate_limit_exceeded``, the limit's kind as the
+    type (as in its HTTP 429 bodies), and the wait, when there is one, in the message."""
+    hint = f" Please try again in {retry_after_s:g}s." if retry_after_s is not None else ""
+    return error(
+        "rate_limit_exceeded",
+        f"Rate limit reached for {model or 'realtime'} in organization org-emulator on "
+        f"requests per min (RPM): Limit 100, Used 100, Requested 1.{hint} Visit "
+        "https://platform.openai.com/account/rate-limits to learn more.",
+        etype="requests",
+    )
+
+
 def default_session(model: str, session_id: str, expires_at: int) -> dict:
     return {
         "type": "realtime",

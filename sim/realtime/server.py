@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
@@ -15,12 +16,13 @@ from websockets.http11 import Request, Response
 
 from sim.realtime.config import EmulatorConfig
 from sim.realtime.faults import Faults
-from sim.realtime.schema import error
+from sim.realtime.schema import error, rate_limit_error
 from sim.realtime.session import EmulatedSession
 
 PATH = "/v1/realtime"
 CLOSE_INVALID_REQUEST = 3000
 CLOSE_GOING_AWAY = 1001
+CLOSE_TRY_AGAIN_LATER = 1013
 
 
 class RealtimeEmulator:
@@ -29,6 +31,10 @@ class RealtimeEmulator:
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
         self.sessions: list[EmulatedSession] = []
+        # Connection indexes whose upgrade was refused with an HTTP status (Faults.http_status).
+        self.refused_upgrades: list[int] = []
+        self._arrivals = 0
+        self._index_of: dict[int, int] = {}  # id(connection) → its connection index
         self._server: Server | None = None
         self._host = "127.0.0.1"
         self._port = 0
@@ -68,14 +74,37 @@ class RealtimeEmulator:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    @staticmethod
-    def _process_request(connection: ServerConnection, request: Request) -> Response | None:
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         if urlsplit(request.path).path.rstrip("/") != PATH:
             return connection.respond(HTTPStatus.NOT_FOUND, "Not found\n")
+        index, self._arrivals = self._arrivals, self._arrivals + 1
+        faults = self.config.faults_for(index)
+        if faults.http_status is not None:
+            self.refused_upgrades.append(index)
+            logger.info(f"realtime emulator: connection #{index} refused: {faults.http_status}")
+            return self._refusal(connection, request, faults)
+        self._index_of[id(connection)] = index
         return None
 
+    @staticmethod
+    def _refusal(connection: ServerConnection, request: Request, faults: Faults) -> Response:
+        """The API's plain-HTTP refusal of an upgrade: its JSON error body, and on a 429 the
+        headers that say when to come back."""
+        status = HTTPStatus(faults.http_status)
+        if status is HTTPStatus.TOO_MANY_REQUESTS:
+            model = (parse_qs(urlsplit(request.path).query).get("model") or [""])[0]
+            body = rate_limit_error(model, faults.retry_after_s)
+        else:
+            body = error(None, status.phrase, etype="server_error")
+        response = connection.respond(status, json.dumps({"error": body}) + "\n")
+        response.headers["Content-Type"] = "application/json"
+        if faults.retry_after_s is not None:
+            response.headers["Retry-After"] = str(max(1, round(faults.retry_after_s)))
+            response.headers["retry-after-ms"] = str(round(faults.retry_after_s * 1000))
+        return response
+
     async def _handle(self, ws: ServerConnection) -> None:
-        index = len(self.sessions)
+        index = self._index_of.pop(id(ws), len(self.sessions))
         faults = self.config.faults_for(index)
         query = parse_qs(urlsplit(ws.request.path).query)
         model = (query.get("model") or [""])[0]
@@ -93,6 +122,12 @@ class RealtimeEmulator:
                 )
                 await session.send_error(rejection)
                 await self._close(session, CLOSE_INVALID_REQUEST, rejection["message"][:120])
+                return
+            if faults.rate_limited:
+                # Over the account's limit: refused before a session exists.
+                logger.info(f"realtime emulator: connection #{index} rate limited (fault)")
+                await session.send_error(rate_limit_error(model, faults.retry_after_s))
+                await self._close(session, CLOSE_TRY_AGAIN_LATER, "rate limit exceeded")
                 return
             logger.info(
                 f"realtime emulator: connection #{index} from {peer} "
@@ -160,7 +195,7 @@ class RealtimeEmulator:
     def drop(self, index: int) -> None:
         """Abort connection ``index`` (no close frame), as a network failure would; tests
         call it to make a client reconnect at a moment of their choosing."""
-        session = self.sessions[index]
+        session = next(s for s in self.sessions if s.index == index)
         logger.info(f"realtime emulator: dropping connection #{index} (fault)")
         session.close_code = 1006
         session.closed = True

@@ -13,7 +13,7 @@ from pipecat.adapters.llm.schemas.function_schema import FunctionSchema
 from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
 from pipecat.adapters.llm.services.open_ai_realtime_adapter import OpenAIRealtimeLLMAdapter
 from pipecat.services.openai.realtime import events as pc_events
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from sim.realtime import Faults, RealtimeEmulator
 from sim.realtime.client import RealtimeClient, clip_samples, silence
@@ -163,6 +163,32 @@ async def test_model_not_found(make_emu):
     assert "gpt-nonexistent" in err["error"]["message"]
     emu2 = await make_emu(faults=Faults(model_not_found=True))
     await _expect_rejection(emu2.url, "model_not_found", 3000)
+
+
+async def test_rate_limited_at_session_start_only_on_its_connection(make_emu):
+    emu = await make_emu(faults_for_connection={0: Faults(rate_limited=True, retry_after_s=1.5)})
+    err = await _expect_rejection(emu.url, "rate_limit_exceeded", 1013)
+    assert "Please try again in 1.5s." in err["error"]["message"]
+    assert err["error"]["type"] == "requests"  # the limit's kind, as in the API's 429 bodies
+    assert_conforming([err])  # the openai package's RealtimeErrorEvent, Pipecat's parser
+    healthy = await RealtimeClient.connect(emu.url)
+    await healthy.wait_for("session.created")
+    assert emu.sessions[0].close_code == 1013 and not emu.sessions[1].closed
+
+
+async def test_http_429_on_connect_with_the_apis_body_and_retry_headers(make_emu):
+    emu = await make_emu(faults_for_connection={0: Faults(http_status=429, retry_after_s=0.25)})
+    with pytest.raises(InvalidStatus) as refused:
+        await RealtimeClient.connect(emu.url)
+    response = refused.value.response
+    assert response.status_code == 429
+    assert response.headers["retry-after-ms"] == "250" and response.headers["Retry-After"] == "1"
+    assert json.loads(response.body)["error"]["code"] == "rate_limit_exceeded"
+    assert emu.refused_upgrades == [0] and emu.sessions == []
+    # The next connection (index 1) has no fault: a session as usual.
+    ok = await RealtimeClient.connect(emu.url)
+    created = await ok.wait_for("session.created")
+    assert created["session"]["id"] and emu.sessions[0].index == 1
 
 
 async def test_drop_does_not_affect_other_connections(make_emu):

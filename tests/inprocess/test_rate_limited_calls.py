@@ -1,0 +1,157 @@
+"""The Realtime rate limit at a call's start, on real calls (server and emulator in this
+process, the simulated phone over a real socket): the caller hears the fallback line within
+the connect timeout and the call ends "rate limited", counted on /metrics, while a parallel
+call on a healthy session goes on; a transient HTTP 429 gives a normal call."""
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+import numpy as np
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot.call.fallback_prompt import BUNDLED_FALLBACK_AUDIO, END_REASON_RATE_LIMITED
+from bot.config.profiles import load_profile
+from bot.config.settings import Settings
+from sim.phone import CallResult, PhoneCaller, Say, Silence
+from sim.realtime import EmulatorConfig, Faults, RealtimeEmulator
+from sim.realtime.audio import read_wav
+from sim.realtime.recognizer import envelope
+from sim.realtime.server import CLOSE_TRY_AGAIN_LATER
+from tests.helpers.inprocess_server import InProcessServer, serve_inprocess
+
+ORDER = "sim/audio/caller_order_status.wav"
+GREETING = "sim/audio/bot_greeting.wav"
+CONNECT_S = 2.0
+
+
+def records(records_dir: Path) -> list[dict]:
+    return [
+        json.loads(line)
+        for path in sorted(records_dir.glob("calls-*.jsonl"))
+        for line in path.read_text().splitlines()
+    ]
+
+
+async def wait_until(predicate, timeout_s: float = 15.0) -> None:
+    # Polling: the conditions are the server's or the emulator's state, with no event.
+    async with asyncio.timeout(timeout_s):
+        while not predicate():  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return sample.value
+    return 0.0
+
+
+def likeness(heard_wav: Path, clip_wav: Path) -> float:
+    """How well a clip's 10 ms energy envelope matches somewhere in what the caller heard
+    (Pearson correlation, best lag): the clip itself scores near 1."""
+    heard, heard_rate = read_wav(heard_wav)
+    clip, clip_rate = read_wav(clip_wav)
+    a, b = envelope(clip, clip_rate), envelope(heard, heard_rate)
+    if len(b) < len(a):
+        return 0.0
+    a = a - a.mean()
+    windows = np.lib.stride_tricks.sliding_window_view(b, len(a))
+    w = windows - windows.mean(axis=1, keepdims=True)
+    norms = np.sqrt((w * w).sum(axis=1)) * np.sqrt((a * a).sum())
+    norms[norms == 0] = np.inf
+    return float(((w @ a) / norms).max())
+
+
+def settings_for(tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None, records_dir=tmp_path / "records", realtime_connect_timeout_s=CONNECT_S
+    )
+
+
+async def phone_call(served: InProcessServer, steps: list, **kwargs) -> CallResult:
+    return await PhoneCaller(url=served.ws_url, provider="twilio", steps=steps, **kwargs).run()
+
+
+async def test_rate_limited_call_hears_the_fallback_line_while_a_parallel_call_goes_on(tmp_path):
+    # Connection 0 is the healthy call's session; every later one is over the rate limit.
+    config = EmulatorConfig(faults=Faults(rate_limited=True), faults_for_connection={0: Faults()})
+    heard = tmp_path / "heard.wav"
+    async with (
+        RealtimeEmulator(config) as emulator,
+        serve_inprocess(settings_for(tmp_path), emulator.url) as served,
+        httpx.AsyncClient(base_url=served.http_url) as http,
+    ):
+        healthy = asyncio.create_task(phone_call(served, [Silence(7), Say(ORDER), Silence(7)]))
+        await wait_until(lambda: emulator.sessions and emulator.sessions[0].items)
+        limited = await phone_call(served, [Silence(15)], record_path=heard)
+        healthy_result = await healthy
+        await wait_until(lambda: not served.server.active_calls)
+        text = (await http.get("/metrics")).text
+        sessions = list(emulator.sessions)
+    by_reason = {r["end_reason"]: r for r in records(tmp_path / "records")}
+    record = by_reason[END_REASON_RATE_LIMITED]
+
+    # The limited call: retried with backoff within the connect timeout, then the line.
+    refused = [s for s in sessions if s.index > 0]
+    assert len(refused) >= 2 and all(s.close_code == CLOSE_TRY_AGAIN_LATER for s in refused)
+    assert refused[-1].connected_at - refused[0].connected_at < CONNECT_S
+    assert not [e for s in sessions for e in s.conformance_errors]
+    assert limited.greeting_delay_s is not None
+    # The issue's bound: the caller hears the line within the connect timeout (+ the pipeline).
+    assert limited.greeting_delay_s < CONNECT_S + 1.0, limited.greeting_delay_s
+    assert likeness(heard, BUNDLED_FALLBACK_AUDIO) > 0.8 > likeness(heard, Path(GREETING))
+    assert limited.closed_by == "server" and limited.greeting_audio_s > 2.0
+    assert [t["text"] for t in record["transcript"]] == [load_profile("default").fallback_line]
+    assert any(e["source"] == "rate_limit" for e in record["events"])
+    assert metric(text, "voicebot_realtime_rate_limited_total") == 1
+    assert metric(text, "voicebot_calls_ended_total", reason="rate_limited") == 1
+
+    # The parallel call, on the same server and emulator: greeted and answered as usual.
+    assert healthy_result.closed_by == "caller" and healthy_result.greeting_audio_s > 1.0
+    assert healthy_result.turns[0].latency_s is not None
+    assert healthy_result.turns[0].bot_audio_s > 1.0
+    assert by_reason["caller hung up"]["realtime"]["sessions"] == 1
+    print(
+        f"\nrate limited: {len(refused)} attempts over "
+        f"{refused[-1].connected_at - refused[0].connected_at:.2f}s, fallback heard "
+        f"{limited.greeting_delay_s:.2f}s after the call started "
+        f"({limited.greeting_audio_s:.2f}s of it); parallel call's turn latency "
+        f"{healthy_result.turns[0].latency_s:.3f}s"
+    )
+
+
+async def test_a_transient_429_on_connect_then_a_normal_call(tmp_path):
+    config = EmulatorConfig(faults_for_connection={0: Faults(http_status=429, retry_after_s=0.3)})
+    async with (
+        RealtimeEmulator(config) as emulator,
+        serve_inprocess(settings_for(tmp_path), emulator.url) as served,
+    ):
+        result = await phone_call(served, [Say(ORDER), Silence(6)])
+        await wait_until(lambda: not served.server.active_calls)
+        refused = list(emulator.refused_upgrades)
+    [record] = records(tmp_path / "records")
+    assert refused == [0]
+    assert result.greeting_audio_s > 1.0 and result.turns[0].latency_s is not None
+    assert record["end_reason"] == "caller hung up"
+    assert record["realtime"]["sessions"] == 1
+    assert "rate limited (HTTP 429, retry in 0.3s)" in served.log_text()
+
+
+async def test_a_429_that_outlasts_the_connect_timeout_plays_the_line_without_waiting(tmp_path):
+    # The server says to come back after the window: no point keeping the caller waiting.
+    config = EmulatorConfig(faults=Faults(http_status=429, retry_after_s=30))
+    async with (
+        RealtimeEmulator(config) as emulator,
+        serve_inprocess(settings_for(tmp_path), emulator.url) as served,
+    ):
+        result = await phone_call(served, [Silence(10)])
+        await wait_until(lambda: not served.server.active_calls)
+        refused = list(emulator.refused_upgrades)
+    [record] = records(tmp_path / "records")
+    assert refused == [0], "one try: the hint is past the connect timeout"
+    assert record["end_reason"] == END_REASON_RATE_LIMITED
+    assert result.closed_by == "server" and result.greeting_audio_s > 2.0
+    assert result.greeting_delay_s is not None and result.greeting_delay_s < CONNECT_S
