@@ -6,6 +6,7 @@ import itertools
 import random
 import statistics
 
+import httpx
 import pytest
 
 from sim.bot_process import bot_env, run_bot
@@ -175,3 +176,45 @@ async def test_a_rejected_key_ends_the_call_at_once_with_one_line(tmp_path):
     assert record["end_reason"] == "realtime error: wrong API key (invalid_api_key)"
     assert record["realtime"]["fatal_error"] == "wrong API key (invalid_api_key)"
     assert log.count("Realtime fatal error") == 1
+
+
+async def test_rate_limit_at_call_start_plays_the_fallback_line_beside_a_healthy_call(tmp_path):
+    # Connection 0 is the healthy call's session; every later one is over the rate limit.
+    connect_s = 2.0
+    config = EmulatorConfig(
+        faults=Faults(rate_limited=True, retry_after_s=0.4), faults_for_connection={0: Faults()}
+    )
+    async with RealtimeEmulator(config) as emu:
+        env = bot_env(tmp_path, REALTIME_CONNECT_TIMEOUT_S=str(connect_s))
+        async with run_bot(
+            tmp_path, "--transport", "twilio", "--realtime-url", emu.url, env=env
+        ) as bot:
+            healthy = asyncio.create_task(
+                PhoneCaller(bot.ws_url, "twilio", steps=[Silence(6), Say(ORDER), Silence(7)]).run()
+            )
+            async with asyncio.timeout(15):
+                while not (emu.sessions and emu.sessions[0].items):  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+            limited = await PhoneCaller(bot.ws_url, "twilio", steps=[Silence(12)]).run()
+            healthy_result = await healthy
+            records = await bot.wait_for_records(2)
+            async with httpx.AsyncClient() as http:
+                metrics = (await http.get(bot.http_url + "/metrics")).text
+        refused = [s for s in emu.sessions if s.index > 0]
+    by_reason = {r["end_reason"]: r for r in records}
+    record = by_reason["rate limited"]
+    # Retried after the server's hint (0.4 s) within the connect timeout, then the line.
+    assert len(refused) >= 3
+    assert refused[-1].connected_at - refused[0].connected_at < connect_s
+    assert limited.closed_by == "server" and limited.greeting_audio_s > 2.0
+    assert limited.greeting_delay_s is not None and limited.greeting_delay_s < connect_s + 1.0
+    assert [t["text"] for t in record["transcript"]] == [FALLBACK]
+    assert "voicebot_realtime_rate_limited_total 1.0" in metrics
+    assert 'voicebot_calls_ended_total{reason="rate_limited"} 1.0' in metrics
+    # The parallel call on its healthy session: greeted and answered as usual.
+    assert healthy_result.closed_by == "caller" and healthy_result.turns[0].latency_s is not None
+    assert by_reason["caller hung up"]["realtime"]["sessions"] == 1
+    print(
+        f"\nrate limited: {len(refused)} tries, fallback heard after "
+        f"{limited.greeting_delay_s:.2f}s ({limited.greeting_audio_s:.2f}s of it)"
+    )
