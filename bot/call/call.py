@@ -112,6 +112,7 @@ class Call:
         self.spec = spec
         self._client_events = client_events
         self._greeted = False
+        self._rate_limited = False  # no session to be had: the recorded fallback line instead
         self._transport = transport
         self._line_guard = line_guard
         self._end_reason: str | None = None
@@ -227,9 +228,16 @@ class Call:
     async def _on_rate_limited(self, cause: str) -> None:
         """No Realtime session to be had (the account's rate limit, through the connect
         timeout): the bot plays the fallback line's recording itself, then hangs up the
-        normal way, so the line plays out first. Never silence."""
-        profile = self.spec.profile
+        normal way, so the line plays out first. Never silence. A phone caller is on the
+        line already; a room's caller may not have joined yet, so there the line waits
+        for `start_greeting`, in place of the greeting."""
         self.recorder.add_event("rate_limit", f"{cause}; playing the fallback line")
+        self._rate_limited = True
+        if self._greeted:
+            await self._play_fallback_and_end()
+
+    async def _play_fallback_and_end(self) -> None:
+        profile = self.spec.profile
         try:
             recording = await fallback_audio_for(profile, self.spec.audio_sample_rate)
         except ValueError as e:  # checked at start-up; a file changed since is this call's loss
@@ -293,6 +301,9 @@ class Call:
             record.called_number = caller.called_number
             greeting = self.spec.profile.render_greeting(caller, self.spec.company_name)
             self._context.set_messages([greeting_message(greeting)])
+        if self._rate_limited:
+            await self._play_fallback_and_end()
+            return
         await self._worker.queue_frames([LLMRunFrame()])
 
     def _disconnect_reason(self) -> str:

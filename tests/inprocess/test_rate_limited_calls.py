@@ -11,15 +11,22 @@ import httpx
 import numpy as np
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.call.call import RealtimeEndpoint
 from bot.call.fallback_prompt import BUNDLED_FALLBACK_AUDIO, END_REASON_RATE_LIMITED
 from bot.config.profiles import load_profile
 from bot.config.settings import Settings
+from bot.rooms.livekit_bot import run_room_call
+from bot.rooms.livekit_room import RoomPolicy
+from bot.rooms.livekit_tokens import agent_credentials
 from sim.phone import CallResult, PhoneCaller, Say, Silence
 from sim.realtime import EmulatorConfig, Faults, RealtimeEmulator
 from sim.realtime.audio import read_wav
 from sim.realtime.recognizer import envelope
 from sim.realtime.server import CLOSE_TRY_AGAIN_LATER
 from tests.helpers.inprocess_server import InProcessServer, serve_inprocess
+from tests.helpers.livekit_room import running_bots
+from tests.helpers.livekit_room import settings_for as room_settings
+from tests.helpers.livekit_room import wait_until as room_wait_until
 
 ORDER = "sim/audio/caller_order_status.wav"
 GREETING = "sim/audio/bot_greeting.wav"
@@ -155,3 +162,35 @@ async def test_a_429_that_outlasts_the_connect_timeout_plays_the_line_without_wa
     assert record["end_reason"] == END_REASON_RATE_LIMITED
     assert result.closed_by == "server" and result.greeting_audio_s > 2.0
     assert result.greeting_delay_s is not None and result.greeting_delay_s < CONNECT_S
+
+
+async def test_a_room_caller_hears_the_fallback_line_when_they_join(livekit, make_emu, tmp_path):
+    # The bot joins before its caller: the line waits for them, in place of the greeting.
+    emu = await make_emu(faults=Faults(rate_limited=True))
+    settings = room_settings(tmp_path).model_copy(update={"realtime_connect_timeout_s": 1.0})
+    credentials = agent_credentials(settings, "support")
+    task = asyncio.create_task(
+        run_room_call(
+            room="support",
+            credentials=credentials,
+            profile=load_profile("default"),
+            settings=settings,
+            realtime=RealtimeEndpoint(url=emu.url, api_key="sk-test", emulated=True),
+            policy=RoomPolicy(leave_grace_s=0.3),
+        )
+    )
+    running_bots.append(task)
+    room = livekit.room("support")
+    bot = credentials.identity
+    await room_wait_until(lambda: bot in room.sources, what="the bot to join and publish")
+    await room_wait_until(
+        lambda: emu.sessions and all(s.closed for s in emu.sessions), what="the refusals"
+    )
+    await asyncio.sleep(1.5)  # past the window: the bot has given up and waits for a caller
+    assert room.bot_audio_s(bot) == 0, "the line was played to an empty room"
+    ada = room.join("ada", name="Ada")
+    room.publish_audio(ada)
+    record = (await asyncio.wait_for(task, 15)).record
+    assert record.end_reason == END_REASON_RATE_LIMITED
+    assert [t.text for t in record.transcript] == [load_profile("default").fallback_line]
+    assert room.bot_audio_s(bot) > 2.0
