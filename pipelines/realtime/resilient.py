@@ -154,7 +154,8 @@ class RealtimeService(OpenAIRealtimeLLMService):
     async def _open_with_retries(self, why: str) -> tuple[ReadySession | None, int]:
         # Only a call's first session has the rate-limit plan: mid-call, a conversation
         # is held and the ordinary reconnect retries apply.
-        at_start = why == "connect" and self._on_rate_limited is not None
+        first = why == "connect" and self.stats.sessions == 0
+        at_start = first and self._on_rate_limited is not None
         ready, attempts, gave_up = await open_with_retries(
             self._open_session,
             self.resilience.reconnect,

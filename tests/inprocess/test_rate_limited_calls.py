@@ -9,15 +9,18 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.call.call import RealtimeEndpoint
 from bot.call.fallback_prompt import BUNDLED_FALLBACK_AUDIO, END_REASON_RATE_LIMITED
+from bot.call.pricing import load_price_table
 from bot.config.profiles import load_profile
 from bot.config.settings import Settings
 from bot.rooms.livekit_bot import run_room_call
 from bot.rooms.livekit_room import RoomPolicy
 from bot.rooms.livekit_tokens import agent_credentials
+from bot.spend_report import read_records, summarize
 from sim.phone import CallResult, PhoneCaller, Say, Silence
 from sim.realtime import EmulatorConfig, Faults, RealtimeEmulator
 from sim.realtime.audio import read_wav
@@ -91,6 +94,7 @@ async def test_rate_limited_call_hears_the_fallback_line_while_a_parallel_call_g
         serve_inprocess(settings_for(tmp_path), emulator.url) as served,
         httpx.AsyncClient(base_url=served.http_url) as http,
     ):
+        served.server.config.prices = load_price_table()
         healthy = asyncio.create_task(phone_call(served, [Silence(7), Say(ORDER), Silence(7)]))
         await wait_until(lambda: emulator.sessions and emulator.sessions[0].items)
         limited = await phone_call(served, [Silence(15)], record_path=heard)
@@ -121,6 +125,12 @@ async def test_rate_limited_call_hears_the_fallback_line_while_a_parallel_call_g
     assert healthy_result.turns[0].latency_s is not None
     assert healthy_result.turns[0].bot_audio_s > 1.0
     assert by_reason["caller hung up"]["realtime"]["sessions"] == 1
+    # Spend: the refused call cost nothing; /metrics and the spend report sum the records.
+    costs = [r["cost_usd"] for r in by_reason.values()]
+    assert record["cost_usd"] == 0 and sum(costs) > 0
+    assert metric(text, "voicebot_cost_usd_total") == pytest.approx(sum(costs), abs=1e-9)
+    [total] = summarize(read_records(tmp_path / "records"), "day")[-1:]
+    assert total.calls == 2 and round(total.cost_usd, 2) == round(sum(costs), 2)
     print(
         f"\nrate limited: {len(refused)} attempts over "
         f"{refused[-1].connected_at - refused[0].connected_at:.2f}s, fallback heard "
