@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.asterisk.lines import AsteriskLines, AsteriskOptions
 from bot.call.call import RealtimeEndpoint
 from bot.call.fallback_prompt import BUNDLED_FALLBACK_AUDIO, END_REASON_RATE_LIMITED
 from bot.call.pricing import load_price_table
@@ -21,6 +22,8 @@ from bot.rooms.livekit_bot import run_room_call
 from bot.rooms.livekit_room import RoomPolicy
 from bot.rooms.livekit_tokens import agent_credentials
 from bot.spend_report import read_records, summarize
+from sim.asterisk import AsteriskWebSocketCall
+from sim.bot_process import free_port
 from sim.phone import CallResult, PhoneCaller, Say, Silence
 from sim.realtime import EmulatorConfig, Faults, RealtimeEmulator
 from sim.realtime.audio import read_wav
@@ -73,6 +76,10 @@ def likeness(heard_wav: Path, clip_wav: Path) -> float:
     norms = np.sqrt((w * w).sum(axis=1)) * np.sqrt((a * a).sum())
     norms[norms == 0] = np.inf
     return float(((w @ a) / norms).max())
+
+
+def asterisk_lines(server) -> AsteriskLines:
+    return AsteriskLines(server, AsteriskOptions(agi_port=free_port()))
 
 
 def settings_for(tmp_path: Path) -> Settings:
@@ -204,3 +211,20 @@ async def test_a_room_caller_hears_the_fallback_line_when_they_join(livekit, mak
     assert record.end_reason == END_REASON_RATE_LIMITED
     assert [t.text for t in record.transcript] == [load_profile("default").fallback_line]
     assert room.bot_audio_s(bot) > 2.0
+
+
+@pytest.mark.parametrize("line_codec", ["ulaw", "slin16"])
+async def test_an_asterisk_caller_hears_the_fallback_line_at_the_lines_rate(line_codec, tmp_path):
+    async with (
+        RealtimeEmulator(EmulatorConfig(faults=Faults(rate_limited=True))) as emulator,
+        serve_inprocess(
+            settings_for(tmp_path), emulator.url, "asterisk", extend=asterisk_lines
+        ) as served,
+    ):
+        url = f"ws://127.0.0.1:{served.port}/asterisk"
+        result = await AsteriskWebSocketCall(url, [Silence(10)], line_codec, "json").run()
+        await wait_until(lambda: not served.server.active_calls)
+    [record] = records(tmp_path / "records")
+    assert record["end_reason"] == END_REASON_RATE_LIMITED
+    assert result.closed_by == "server" and result.greeting_audio_s > 2.0
+    assert result.greeting_delay_s is not None and result.greeting_delay_s < CONNECT_S + 1.0
