@@ -21,7 +21,7 @@ from bot.config.settings import Settings
 from bot.rooms.livekit_bot import run_room_call
 from bot.rooms.livekit_room import RoomPolicy
 from bot.rooms.livekit_tokens import agent_credentials
-from bot.spend_report import read_records, summarize
+from runner import main
 from sim.asterisk import AsteriskWebSocketCall
 from sim.bot_process import free_port
 from sim.phone import CallResult, PhoneCaller, Say, Silence
@@ -92,7 +92,9 @@ async def phone_call(served: InProcessServer, steps: list, **kwargs) -> CallResu
     return await PhoneCaller(url=served.ws_url, provider="twilio", steps=steps, **kwargs).run()
 
 
-async def test_rate_limited_call_hears_the_fallback_line_while_a_parallel_call_goes_on(tmp_path):
+async def test_rate_limited_call_hears_the_fallback_line_while_a_parallel_call_goes_on(
+    tmp_path, capsys
+):
     # Connection 0 is the healthy call's session; every later one is over the rate limit.
     config = EmulatorConfig(faults=Faults(rate_limited=True), faults_for_connection={0: Faults()})
     heard = tmp_path / "heard.wav"
@@ -136,8 +138,10 @@ async def test_rate_limited_call_hears_the_fallback_line_while_a_parallel_call_g
     costs = [r["cost_usd"] for r in by_reason.values()]
     assert record["cost_usd"] == 0 and sum(costs) > 0
     assert metric(text, "voicebot_cost_usd_total") == pytest.approx(sum(costs), abs=1e-9)
-    [total] = summarize(read_records(tmp_path / "records"), "day")[-1:]
-    assert total.calls == 2 and round(total.cost_usd, 2) == round(sum(costs), 2)
+    assert main(["spend", "--json", "--records-dir", str(tmp_path / "records")]) == 0
+    total = json.loads(capsys.readouterr().out)["rows"][-1]
+    assert total["calls"] == 2 and round(total["cost_usd"], 2) == round(sum(costs), 2)
+    assert total["cost_usd"] == pytest.approx(sum(costs), abs=1e-9)
     print(
         f"\nrate limited: {len(refused)} attempts over "
         f"{refused[-1].connected_at - refused[0].connected_at:.2f}s, fallback heard "
