@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from http import HTTPStatus
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Faults(BaseModel):
@@ -36,3 +38,13 @@ class Faults(BaseModel):
     rate_limited: bool = False
     http_status: int | None = Field(default=None, ge=400, le=599)
     retry_after_s: float | None = Field(default=None, ge=0)
+
+    @field_validator("http_status")
+    @classmethod
+    def _known_status(cls, value: int | None) -> int | None:
+        if value is not None:
+            try:
+                HTTPStatus(value)
+            except ValueError:
+                raise ValueError(f"{value} is not an HTTP status the emulator can send") from None
+        return value
