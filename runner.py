@@ -2,6 +2,7 @@
 
 python runner.py --transport twilio [--profile default] [--host 0.0.0.0] [--port 8765]
                  [--realtime-url wss://...] [--offline] [--workers N]
+python runner.py --transport webrtc [--host 127.0.0.1] [--port 8765]   (the dev page only)
 python runner.py --transport asterisk [--port P] [--agi-port 4573] [--agi-host 127.0.0.1]
 python runner.py --transport audiosocket [--port P] [--audiosocket-port 9092] [--agi-port A]
 python runner.py check [--realtime-url wss://...] [--profile default] [--timeout S]
@@ -43,6 +44,7 @@ from bot.telephony.app import (
 )
 from bot.telephony.graceful import DrainingServer
 from bot.telephony.server import TelephonyServer
+from bot.webrtc.browser_call import WEBRTC_TRANSPORT
 from pipelines.transports.telephony import TELEPHONY_PROVIDERS
 
 DEFAULT_PORT = 8765
@@ -55,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--transport",
         required=True,
-        choices=(*TELEPHONY_PROVIDERS, *ASTERISK_TRANSPORTS, *ROOM_TRANSPORTS),
+        choices=(*TELEPHONY_PROVIDERS, WEBRTC_TRANSPORT, *ASTERISK_TRANSPORTS, *ROOM_TRANSPORTS),
         help="line type to serve, or room to join",
     )
     parser.add_argument("--profile", help="profile name in bot/profiles/ or a YAML path")
@@ -130,7 +132,7 @@ async def serve_telephony(args: argparse.Namespace, settings: Settings) -> None:
             reason = "--offline given" if args.offline else "no OPENAI_API_KEY"
             _say_offline_loudly(reason, args)
         server = build_server(
-            args.transport, args.profile or settings.bot_profile, settings, realtime
+            args.transport, args.profile or settings.bot_profile, settings, realtime, args.host
         )
         async with _asterisk_lines(args, server):
             _log_serving(args, server)
@@ -150,6 +152,7 @@ def serve_telephony_workers(args: argparse.Namespace, settings: Settings, worker
             profile=args.profile or settings.bot_profile,
             realtime_url=realtime.url,
             emulated=realtime.emulated,
+            host=args.host,
         )
         logger.info(
             f"serving {args.transport} on http://{args.host}:{args.port} with {workers} workers "
@@ -163,6 +166,7 @@ def _log_serving(args: argparse.Namespace, server: TelephonyServer) -> None:
     endpoints = {
         "asterisk": "WS /asterisk",
         "audiosocket": f"AudioSocket TCP :{args.audiosocket_port}",
+        WEBRTC_TRANSPORT: "GET / dev page, POST/PATCH /api/offer",
     }.get(args.transport, "POST / webhook, WS /ws media")
     logger.info(
         f"serving {args.transport} on http://{args.host}:{args.port} "
@@ -171,6 +175,11 @@ def _log_serving(args: argparse.Namespace, server: TelephonyServer) -> None:
         f"tools: {', '.join(config.toolkit.names) or 'none'}, "
         f"processors: {', '.join(config.processors.names) or 'none'}"
     )
+    if server.dev_page.enabled:
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+        logger.info(f"dev page: open http://{host}:{args.port}/ and click Call")
+    else:
+        logger.info(f"dev page off: {server.dev_page.reason}")
 
 
 def main(argv: list[str] | None = None) -> int:
