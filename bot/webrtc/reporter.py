@@ -108,6 +108,7 @@ class DevCallReporter(BaseObserver):
         self._poller: asyncio.Task | None = None
         self._bot_speaking = False
         self._caller_speaking = False
+        self._barged_in = False
         self._ended = False
 
     def follow(self, call: Call) -> None:
@@ -141,6 +142,7 @@ class DevCallReporter(BaseObserver):
         frame = data.frame
         if isinstance(frame, BotStartedSpeakingFrame) and not self._bot_speaking:
             self._bot_speaking = True
+            self._barged_in = False
             self._send({"type": "dev-speaking", "who": "bot", "speaking": True})
         elif isinstance(frame, BotStoppedSpeakingFrame) and self._bot_speaking:
             self._bot_speaking = False
@@ -151,7 +153,8 @@ class DevCallReporter(BaseObserver):
         elif isinstance(frame, UserStoppedSpeakingFrame) and self._caller_speaking:
             self._caller_speaking = False
             self._send({"type": "dev-speaking", "who": "caller", "speaking": False})
-        elif isinstance(frame, InterruptionFrame) and self._bot_speaking:
+        elif isinstance(frame, InterruptionFrame) and self._bot_speaking and not self._barged_in:
+            self._barged_in = True  # one barge-in, however many processors pass it on
             # The Realtime service truncates the cut reply at what had played and the
             # output transport drops the rest: the bot stops.
             text = "caller talked over the bot: reply cut off and truncated at what was heard"

@@ -81,8 +81,10 @@ class Page:
     async def wait_for(self, expression: str, timeout_s: float, what: str) -> Any:
         """Polls a page expression until it is truthy; fails naming `what` and the page state."""
         deadline = asyncio.get_running_loop().time() + timeout_s
+        # False, not an error, while the page is still loading (no devCall yet).
+        guarded = f"(() => {{ try {{ return ({expression}); }} catch (e) {{ return false; }} }})()"
         while True:
-            value = await self.evaluate(expression)
+            value = await self.evaluate(guarded)
             if value:
                 return value
             if asyncio.get_running_loop().time() > deadline:
@@ -169,3 +171,27 @@ async def _first_page_target(port: int, proc: asyncio.subprocess.Process) -> str
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError("chromium's DevTools endpoint did not come up in 30 s")
             await asyncio.sleep(0.2)
+
+
+def microphone_wav(path: Path, clip: str | Path, *, lead_s: float, tail_s: float) -> Path:
+    """A caller clip (any rate, 16-bit mono) as Chromium's fake microphone wants it: 16-bit
+    PCM at 48 kHz, with `lead_s` of silence before and `tail_s` after."""
+    import wave
+
+    import numpy as np
+
+    rate = 48000
+    with wave.open(str(clip)) as source:
+        samples = np.frombuffer(source.readframes(source.getnframes()), dtype=np.int16)
+        source_rate = source.getframerate()
+    positions = np.linspace(0, len(samples) - 1, int(len(samples) * rate / source_rate))
+    speech = np.interp(positions, np.arange(len(samples)), samples.astype(np.float32))
+    audio = np.concatenate(
+        [np.zeros(int(lead_s * rate)), speech, np.zeros(int(tail_s * rate))]
+    ).astype(np.int16)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(audio.tobytes())
+    return path

@@ -25,6 +25,7 @@
     turns: [], // {turn (0 = greeting), latency_s}
     botSpeaking: false,
     callerSpeaking: false,
+    speech: [], // {who, speaking, at, heard (s of bot audio heard so far)}
     endReason: null,
     recordUrl: null,
     messages: 0,
@@ -115,6 +116,11 @@
       case "dev-speaking":
         if (message.who === "bot") devCall.botSpeaking = message.speaking;
         else devCall.callerSpeaking = message.speaking;
+        // With how much bot audio had been heard by then (tests compare the two).
+        devCall.speech.push({
+          who: message.who, speaking: message.speaking, at: Number(since()),
+          heard: devCall.inbound.voicedSeconds,
+        });
         break;
       case "dev-transcript":
         if (message.final) {
@@ -224,7 +230,7 @@
     Object.assign(devCall, {
       transcript: [], live: { caller: "", bot: "" }, events: [], turns: [],
       endReason: null, recordUrl: null, error: null, callId: null, messages: 0,
-      botSpeaking: false, callerSpeaking: false,
+      botSpeaking: false, callerSpeaking: false, speech: [],
       inbound: { energy: 0, seconds: 0, voicedSeconds: 0, level: 0 },
       outbound: { energy: 0, level: 0 },
     });
