@@ -38,12 +38,14 @@ from bot.security.redaction import Redactor, install_redacting_logging
 from bot.telephony.app import (
     WorkerSpec,
     build_server,
+    decide_dev_page,
     realtime_endpoint_in_thread,
     serve_workers,
     uvicorn_config,
 )
 from bot.telephony.graceful import DrainingServer
 from bot.telephony.server import TelephonyServer
+from bot.webrtc.access import DevPageAccess
 from bot.webrtc.browser_call import WEBRTC_TRANSPORT
 from pipelines.transports.telephony import TELEPHONY_PROVIDERS
 
@@ -147,6 +149,8 @@ def serve_telephony_workers(args: argparse.Namespace, settings: Settings, worker
         if realtime.emulated:
             reason = "--offline given" if args.offline else "no OPENAI_API_KEY"
             _say_offline_loudly(reason, args)
+        # Decided here too, so a bad DEV_PAGE stops the parent, not each worker.
+        dev_page = decide_dev_page(args.transport, settings, args.host, emulated=realtime.emulated)
         spec = WorkerSpec(
             transport=args.transport,
             profile=args.profile or settings.bot_profile,
@@ -158,6 +162,7 @@ def serve_telephony_workers(args: argparse.Namespace, settings: Settings, worker
             f"serving {args.transport} on http://{args.host}:{args.port} with {workers} workers "
             f"(POST / webhook, WS /ws media, GET /health /ready /metrics), profile {spec.profile}"
         )
+        _log_dev_page(args, dev_page)
         serve_workers(spec, args.host, args.port, workers, settings)
 
 
@@ -175,11 +180,15 @@ def _log_serving(args: argparse.Namespace, server: TelephonyServer) -> None:
         f"tools: {', '.join(config.toolkit.names) or 'none'}, "
         f"processors: {', '.join(config.processors.names) or 'none'}"
     )
-    if server.dev_page.enabled:
+    _log_dev_page(args, server.dev_page)
+
+
+def _log_dev_page(args: argparse.Namespace, access: DevPageAccess) -> None:
+    if access.enabled:
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
         logger.info(f"dev page: open http://{host}:{args.port}/ and click Call")
     else:
-        logger.info(f"dev page off: {server.dev_page.reason}")
+        logger.info(f"dev page off: {access.reason}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -61,6 +61,18 @@ def load_bundle(profile_name: str, settings: Settings) -> ProfileBundle:
     )
 
 
+def decide_dev_page(
+    transport: str, settings: Settings, host: str, *, emulated: bool
+) -> DevPageAccess:
+    """Whether this server serves the dev page; a page-only server without it is a
+    ConfigError naming DEV_PAGE."""
+    access = DevPageAccess.decide(settings, host, emulated=emulated)
+    if transport == WEBRTC_TRANSPORT and not access.enabled:
+        reason = f"--transport webrtc serves only the dev page, and {access.reason}"
+        raise ConfigError("DEV_PAGE", reason)
+    return access
+
+
 def build_server(
     transport: str,
     profile_name: str,
@@ -69,10 +81,7 @@ def build_server(
     host: str = "0.0.0.0",
 ) -> TelephonyServer:
     """`host` is the bind address: it decides whether the dev page is on (DEV_PAGE)."""
-    access = DevPageAccess.decide(settings, host, emulated=realtime.emulated)
-    if transport == WEBRTC_TRANSPORT and not access.enabled:
-        reason = f"--transport webrtc serves only the dev page, and {access.reason}"
-        raise ConfigError("DEV_PAGE", reason)
+    access = decide_dev_page(transport, settings, host, emulated=realtime.emulated)
     default = load_bundle(profile_name, settings)
     server = TelephonyServer(
         TelephonyConfig(
