@@ -9,6 +9,7 @@ import json
 import os
 from pathlib import Path
 
+import httpx
 import pytest
 
 from sim.bot_process import run_bot
@@ -42,6 +43,8 @@ async def test_browser_call_is_greeted_answered_shown_and_recorded(tmp_path):
     async with run_bot(tmp_path, *args) as bot, chromium_page(wav) as page:
         await page.send("Page.navigate", url=f"{bot.http_url}/?autocall=1")
         await page.wait_for("devCall.state === 'in-call'", 20, "the page connects")
+        async with httpx.AsyncClient() as client:
+            during = (await client.get(f"{bot.http_url}/metrics")).text
         await page.wait_for(
             "devCall.transcript.filter(l => l.role === 'bot').length >= 2",
             45,
@@ -63,6 +66,8 @@ async def test_browser_call_is_greeted_answered_shown_and_recorded(tmp_path):
             f"fetch({shown['recordUrl']!r}).then(r => r.json()).then(r => r.transport)"
         )
         requests = list(page.requests)
+        async with httpx.AsyncClient() as client:
+            after = (await client.get(f"{bot.http_url}/metrics")).text
 
     assert shown["connection"] == "connected" and shown["ice"] in ("connected", "completed")
     # The greeting, the reply and the re-prompt were heard: inbound audio measured by the
@@ -82,6 +87,9 @@ async def test_browser_call_is_greeted_answered_shown_and_recorded(tmp_path):
     assert record["transport"] == "webrtc" and served == "webrtc"
     assert record["end_reason"] == "caller hung up"
     assert record_link.endswith(f"/api/calls/{record['call_id']}")
+    # Counted like any call of the server.
+    assert "voicebot_active_calls 1.0" in during
+    assert "voicebot_calls_total 1.0" in after and "voicebot_active_calls 0.0" in after
     assert [t["role"] for t in record["transcript"]][:3] == ["bot", "caller", "bot"]
     # Nothing but the server: no CDN, no fonts, no STUN lookups through fetch.
     assert requests and all(url.startswith(f"{bot.http_url}/") for url in requests), requests
