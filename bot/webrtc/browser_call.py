@@ -3,6 +3,8 @@ concurrent-call limit, call limits, drain, metrics and the call record are the p
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from contextlib import ExitStack
 
@@ -22,6 +24,7 @@ from pipelines.transports.webrtc import (
 )
 
 WEBRTC_TRANSPORT = "webrtc"
+CLOSE_TIMEOUT_S = 5.0
 
 
 async def run_browser_call(
@@ -37,7 +40,10 @@ async def run_browser_call(
 
         async def close() -> None:
             reporter.stop()
-            await connection.disconnect()
+            # Usually closed already by the transport; a peer that vanished must not hold
+            # the slot.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(connection.disconnect(), CLOSE_TIMEOUT_S)
 
         line = LineCall(
             call_id=f"webrtc-{uuid.uuid4().hex[:12]}",
