@@ -2,6 +2,7 @@
 
 python runner.py --transport twilio [--profile default] [--host 0.0.0.0] [--port 8765]
                  [--realtime-url wss://...] [--offline] [--workers N]
+python runner.py --transport webrtc [--host 127.0.0.1] [--port 8765]   (the dev page only)
 python runner.py --transport asterisk [--port P] [--agi-port 4573] [--agi-host 127.0.0.1]
 python runner.py --transport audiosocket [--port P] [--audiosocket-port 9092] [--agi-port A]
 python runner.py check [--realtime-url wss://...] [--profile default] [--timeout S]
@@ -37,12 +38,15 @@ from bot.security.redaction import Redactor, install_redacting_logging
 from bot.telephony.app import (
     WorkerSpec,
     build_server,
+    decide_dev_page,
     realtime_endpoint_in_thread,
     serve_workers,
     uvicorn_config,
 )
 from bot.telephony.graceful import DrainingServer
 from bot.telephony.server import TelephonyServer
+from bot.webrtc.access import DevPageAccess
+from bot.webrtc.browser_call import WEBRTC_TRANSPORT
 from pipelines.transports.telephony import TELEPHONY_PROVIDERS
 
 DEFAULT_PORT = 8765
@@ -55,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--transport",
         required=True,
-        choices=(*TELEPHONY_PROVIDERS, *ASTERISK_TRANSPORTS, *ROOM_TRANSPORTS),
+        choices=(*TELEPHONY_PROVIDERS, WEBRTC_TRANSPORT, *ASTERISK_TRANSPORTS, *ROOM_TRANSPORTS),
         help="line type to serve, or room to join",
     )
     parser.add_argument("--profile", help="profile name in bot/profiles/ or a YAML path")
@@ -130,7 +134,7 @@ async def serve_telephony(args: argparse.Namespace, settings: Settings) -> None:
             reason = "--offline given" if args.offline else "no OPENAI_API_KEY"
             _say_offline_loudly(reason, args)
         server = build_server(
-            args.transport, args.profile or settings.bot_profile, settings, realtime
+            args.transport, args.profile or settings.bot_profile, settings, realtime, args.host
         )
         async with _asterisk_lines(args, server):
             _log_serving(args, server)
@@ -145,16 +149,20 @@ def serve_telephony_workers(args: argparse.Namespace, settings: Settings, worker
         if realtime.emulated:
             reason = "--offline given" if args.offline else "no OPENAI_API_KEY"
             _say_offline_loudly(reason, args)
+        # Decided here too, so a bad DEV_PAGE stops the parent, not each worker.
+        dev_page = decide_dev_page(args.transport, settings, args.host, emulated=realtime.emulated)
         spec = WorkerSpec(
             transport=args.transport,
             profile=args.profile or settings.bot_profile,
             realtime_url=realtime.url,
             emulated=realtime.emulated,
+            host=args.host,
         )
         logger.info(
             f"serving {args.transport} on http://{args.host}:{args.port} with {workers} workers "
             f"(POST / webhook, WS /ws media, GET /health /ready /metrics), profile {spec.profile}"
         )
+        _log_dev_page(args, dev_page)
         serve_workers(spec, args.host, args.port, workers, settings)
 
 
@@ -163,6 +171,7 @@ def _log_serving(args: argparse.Namespace, server: TelephonyServer) -> None:
     endpoints = {
         "asterisk": "WS /asterisk",
         "audiosocket": f"AudioSocket TCP :{args.audiosocket_port}",
+        WEBRTC_TRANSPORT: "GET / dev page, POST/PATCH /api/offer",
     }.get(args.transport, "POST / webhook, WS /ws media")
     logger.info(
         f"serving {args.transport} on http://{args.host}:{args.port} "
@@ -171,6 +180,15 @@ def _log_serving(args: argparse.Namespace, server: TelephonyServer) -> None:
         f"tools: {', '.join(config.toolkit.names) or 'none'}, "
         f"processors: {', '.join(config.processors.names) or 'none'}"
     )
+    _log_dev_page(args, server.dev_page)
+
+
+def _log_dev_page(args: argparse.Namespace, access: DevPageAccess) -> None:
+    if access.enabled:
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+        logger.info(f"dev page: open http://{host}:{args.port}/ and click Call")
+    else:
+        logger.info(f"dev page off: {access.reason}")
 
 
 def main(argv: list[str] | None = None) -> int:

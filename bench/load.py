@@ -42,6 +42,8 @@ from sim.phone import PhoneCaller, Say, Silence
 from sim.realtime import EmulatorConfig, RealtimeEmulator
 
 UTTERANCES = ["sim/audio/caller_order_status.wav", "sim/audio/caller_thanks.wav"]
+# No hang-up, no re-prompt: the calls last exactly as long as their script.
+PLAIN_PROFILE = Path(__file__).parent / "plain_profile.yaml"
 BOT_CORE, BENCH_CORE = 0, 1
 
 
@@ -71,6 +73,7 @@ async def start_bot(
         transport = "asterisk" if name == "asterisk" else "twilio"
         cmd = [sys.executable, "runner.py", "--transport", transport, "--port", str(port)]
         cmd += ["--host", "127.0.0.1", "--realtime-url", realtime_url]
+        cmd += ["--profile", str(PLAIN_PROFILE)]
         if name == "asterisk":
             cmd += ["--agi-port", str(free_port())]  # one process: FastAGI answers from it
         else:

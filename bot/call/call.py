@@ -10,6 +10,7 @@ from pathlib import Path
 
 from loguru import logger
 from pipecat.frames.frames import EndWorkerFrame, ErrorFrame, LLMRunFrame
+from pipecat.observers.base_observer import BaseObserver
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.transports.base_transport import BaseTransport
@@ -305,6 +306,15 @@ class Call:
             await self._play_fallback_and_end()
             return
         await self._worker.queue_frames([LLMRunFrame()])
+
+    @property
+    def end_reason(self) -> str | None:
+        """Why the call is ending, once something has ended it."""
+        return self._end_reason
+
+    def add_observer(self, observer: BaseObserver) -> None:
+        """One more observer of this call's frames (before `run`)."""
+        self._worker.add_observer(observer)
 
     def _disconnect_reason(self) -> str:
         violation = self._line_guard.violation if self._line_guard else None

@@ -8,7 +8,7 @@ turns validation failures into a one-line :class:`ConfigError` naming the variab
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from loguru import logger
@@ -118,6 +118,9 @@ class Settings(BaseSettings):
 
     # Edge security and limits (docs/security.md)
     trusted_proxy: bool = False
+    # The browser dev page (GET /, POST/PATCH /api/offer): auto = on for a loopback bind or
+    # offline; on = also on a public bind, behind STREAM_TOKEN_SECRET; off = never.
+    dev_page: Literal["auto", "on", "off"] = "auto"
     stream_token_secret: SecretStr | None = None
     stream_token_ttl_s: int = Field(default=120, ge=5, le=3600)
     max_message_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)

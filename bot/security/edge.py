@@ -52,8 +52,8 @@ class EdgeSecurity:
         )
 
     def dev_mode_warning(self) -> str | None:
-        if self.signatures_enforced:
-            return None
+        if self.signatures_enforced or self.provider == "webrtc":
+            return None  # the browser page has its own rule (bot/webrtc/access.py)
         if self.provider in ASTERISK_LINES:
             return (
                 f"SECURITY: {self.provider} lines carry no credentials: anyone who can reach "

@@ -37,6 +37,9 @@ from bot.telephony.graceful import DrainingMultiprocess
 from bot.telephony.line_call import ProfileBundle
 from bot.telephony.metrics import MULTIPROC_ENV
 from bot.telephony.server import TelephonyConfig, TelephonyServer
+from bot.webrtc.access import DevPageAccess
+from bot.webrtc.browser_call import WEBRTC_TRANSPORT
+from bot.webrtc.page import DevPage
 
 # The parent hands each worker what it decided (transport, profile, endpoint) through here.
 WORKER_SPEC_ENV = "VOICEBOT_WORKER_SPEC"
@@ -48,6 +51,7 @@ class WorkerSpec(BaseModel):
     profile: str
     realtime_url: str
     emulated: bool = False
+    host: str = "0.0.0.0"
 
 
 def load_bundle(profile_name: str, settings: Settings) -> ProfileBundle:
@@ -59,9 +63,27 @@ def load_bundle(profile_name: str, settings: Settings) -> ProfileBundle:
     )
 
 
+def decide_dev_page(
+    transport: str, settings: Settings, host: str, *, emulated: bool
+) -> DevPageAccess:
+    """Whether this server serves the dev page; a page-only server without it is a
+    ConfigError naming DEV_PAGE."""
+    access = DevPageAccess.decide(settings, host, emulated=emulated)
+    if transport == WEBRTC_TRANSPORT and not access.enabled:
+        reason = f"--transport webrtc serves only the dev page, and {access.reason}"
+        raise ConfigError("DEV_PAGE", reason)
+    return access
+
+
 def build_server(
-    transport: str, profile_name: str, settings: Settings, realtime: RealtimeEndpoint
+    transport: str,
+    profile_name: str,
+    settings: Settings,
+    realtime: RealtimeEndpoint,
+    host: str = "0.0.0.0",
 ) -> TelephonyServer:
+    """`host` is the bind address: it decides whether the dev page is on (DEV_PAGE)."""
+    access = decide_dev_page(transport, settings, host, emulated=realtime.emulated)
     default = load_bundle(profile_name, settings)
     server = TelephonyServer(
         TelephonyConfig(
@@ -78,6 +100,8 @@ def build_server(
             },
         )
     )
+    server.dev_page = access
+    DevPage(server, access).mount(server.app)
     server.memory.freeze_startup_objects()
     return server
 
@@ -112,7 +136,7 @@ def create_worker_app() -> FastAPI:
         api_key=EMULATOR_API_KEY if spec.emulated else key,
         emulated=spec.emulated,
     )
-    return build_server(spec.transport, spec.profile, settings, realtime).app
+    return build_server(spec.transport, spec.profile, settings, realtime, spec.host).app
 
 
 def check_workers_share_tokens(provider: str, settings: Settings) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pipecat.transports.base_transport import BaseTransport
 
@@ -18,9 +19,13 @@ from bot.call.processor_kit import ProcessorKit
 from bot.call.tool_kit import ToolKit
 from bot.config.caller_info import CallerInfo
 from bot.config.profiles import Profile
+from pipelines.composer import PipelineSlots
 from pipelines.realtime.g711 import G711Codec
 from pipelines.transports.media_stream_guard import LineGuard
 from processors.tools.call_control import CallControl
+
+if TYPE_CHECKING:
+    from bot.call.call import Call
 
 
 @dataclass(frozen=True)
@@ -45,3 +50,9 @@ class LineCall:
     close: Callable[[], Awaitable[None]]
     sample_rate: int = 8000
     g711: G711Codec = "pcmu"
+    # False where the far end cancels its own echo (a browser): no echo gate.
+    line_echo: bool = True
+    # The line's own processors (e.g. a browser's media clock), placed by the composer.
+    slots: PipelineSlots | None = None
+    # Told the Call once it exists, before it runs (e.g. the dev page follows it).
+    on_call: Callable[[Call], None] | None = None

@@ -40,6 +40,7 @@ from bot.telephony.webhook_answers import (
     telnyx_texml,
     twilio_twiml,
 )
+from bot.webrtc.access import DevPageAccess
 from pipelines.call_control.providers import telephony_call_control
 from pipelines.transports.telephony import TELEPHONY_PROVIDERS, create_telephony_transport
 
@@ -102,6 +103,8 @@ class TelephonyServer:
         )
         if warning := self.security.dev_mode_warning():
             logger.warning(f"\n{'!' * 72}\n  {warning}\n{'!' * 72}")
+        # Decided and mounted by bot.telephony.app.build_server (it knows the bind address).
+        self.dev_page = DevPageAccess(False, "not mounted")
         self.app = self._build_app()
 
     def _build_app(self) -> FastAPI:
@@ -332,13 +335,22 @@ class TelephonyServer:
             prices=config.prices,
             audio_sample_rate=line.sample_rate,
             g711=line.g711,
+            line_echo=line.line_echo,
             toolkit=bundle.toolkit,
             resilience=config.settings.realtime_resilience(),
             processors=bundle.processors,
             redact=self._redactor.redact_data,
             on_turn_latency=self.metrics.turn,
         )
-        call = Call(spec, line.transport, line_guard=line.guard, call_control=line.control)
+        call = Call(
+            spec,
+            line.transport,
+            slots=line.slots,
+            line_guard=line.guard,
+            call_control=line.control,
+        )
+        if line.on_call is not None:
+            line.on_call(call)
         call_id = line.call_id
         self.active_calls[call_id] = call
         self._no_calls.clear()

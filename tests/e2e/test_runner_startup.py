@@ -57,8 +57,9 @@ def test_bad_environment_stops_start_up_naming_the_variable(tmp_path):
 
 def test_runner_refuses_a_bad_processor_in_one_line(tmp_path):
     profile = tmp_path / "bad.yaml"
-    bad = "processors:\n  - name: no_input_watchdog\n    options: {timeout_s: 0}\n"
-    profile.write_text(DEFAULT_PROFILE.replace("processors: []", bad))
+    # The shipped profile's own watchdog, with a timeout it refuses.
+    assert "      timeout_s: 10\n" in DEFAULT_PROFILE
+    profile.write_text(DEFAULT_PROFILE.replace("      timeout_s: 10\n", "      timeout_s: 0\n"))
     done = start_runner(tmp_path, "--profile", str(profile))
     assert done.returncode == 2
     [line] = done.stderr.strip().splitlines()[-1:]

@@ -75,7 +75,18 @@ def test_shipped_profiles_load() -> None:
     assert default.voice == "marin"
     assert default.model == "gpt-realtime"
     assert default.turn_detection == "natural"
-    assert default.tools == [] and default.processors == []
+    # A receptionist that can end a call: hang-up with the farewell guard, and one re-prompt
+    # of a silent caller before a goodbye.
+    assert default.tools == ["hangup_call"]
+    assert default.tool_settings.farewell_guard.enabled
+    [watchdog] = default.processors
+    assert watchdog.name == "no_input_watchdog"
+    assert watchdog.options == {
+        "timeout_s": 10,
+        "max_reprompts": 1,
+        "reprompt": "Are you still there?",
+        "closing_line": "I can't hear anything, so I'll end the call now. Goodbye!",
+    }
     assert load_profile("noisy_line").turn_detection == "noisy"
 
 
