@@ -19,7 +19,7 @@ from loguru import logger
 from pipecat.services.openai.realtime import events
 
 from bot.config.realtime import RealtimeTimeouts
-from pipelines.realtime.errors import ErrorKind, classify_error
+from pipelines.realtime.errors import ErrorKind, Verdict, classify_error
 from pipelines.realtime.first_audio import Attempt, FirstAudioWatch
 from pipelines.realtime.reply_rate_limit import ReplyRateLimit
 from pipelines.realtime.stats import RealtimeHealth, count_timeout
@@ -66,6 +66,10 @@ class ResponseGuard:
         self._server_response_open = False  # between response.created and response.done
         # The event_id of a response.create the server has not yet answered with a response.
         self._requested: str | None = None
+        # The instructions on our last response.create, and on the response running (None:
+        # a plain reply, or one the server started): a refused line is asked for again.
+        self._requested_instructions: str | None = None
+        self._running_instructions: str | None = None
         self._after_cancel: Attempt | None = None  # what the cancelled response gives way to
         self._follow_up_due: Attempt | None = None  # run once Pipecat has seen response.done
         self._next_response_instructions: str | None = None
@@ -107,6 +111,8 @@ class ResponseGuard:
             self._watch.start()  # the caller's turn is over: a reply is owed
         elif etype == "response.created":
             self._server_response_open = True
+            ours = self._requested is not None
+            self._running_instructions = self._requested_instructions if ours else None
             self._requested = None
             self._rate_limit.cancel()  # a reply is running: no second one
             self._watch.start()
@@ -123,6 +129,7 @@ class ResponseGuard:
         """A response.create is going out: note it, and put the fallback line's
         instructions on the one that says it."""
         self._requested = event.event_id
+        self._requested_instructions = self._next_response_instructions
         if not self._next_response_instructions:
             return
         event.response = event.response or events.ResponseProperties()
@@ -134,7 +141,7 @@ class ResponseGuard:
         verdict = classify_error(err.code, err.type, err.message)
         if verdict.rate_limited and self._refuses_request(err.event_id):
             self._requested = None
-            await self._rate_limit.refused(verdict)
+            await self._refused(verdict, self._requested_instructions)
         elif verdict.kind is ErrorKind.BENIGN:
             logger.debug(f"{self._tag}Realtime: {verdict.cause}")
         elif verdict.kind is ErrorKind.REJECTED:
@@ -183,19 +190,21 @@ class ResponseGuard:
     async def _response_done(self, evt: events.ResponseDone) -> None:
         # Before Pipecat's handler: a failed response is retried here, not fatal there.
         self._server_response_open = False
-        if self._line_sent and self._line_done is not None:
-            self._line_done.set()
-            self._line_done, self._line_sent = None, False
         response = evt.response
+        verdict = None
         if response.status == "failed":
             error = (response.status_details or {}).get("error") or {}
             verdict = classify_error(error.get("code"), error.get("type"), error.get("message", ""))
             response.status = "incomplete"  # keeps Pipecat from ending the call on it
-            if verdict.rate_limited:
-                self._watch.stop()
-                self._after_cancel = self._follow_up_due = None
-                await self._rate_limit.refused(verdict)
-                return
+        if verdict is not None and verdict.rate_limited:
+            self._watch.stop()
+            self._after_cancel = self._follow_up_due = None
+            await self._refused(verdict, self._running_instructions)
+            return
+        if self._line_sent and self._line_done is not None:
+            self._line_done.set()
+            self._line_done, self._line_sent = None, False
+        if verdict is not None:
             if verdict.kind is ErrorKind.FATAL:
                 await self.fail(verdict.cause, apologize=False)
                 return
@@ -210,6 +219,14 @@ class ResponseGuard:
         self._follow_up_due, self._after_cancel = self._after_cancel, None
         if self._follow_up_due is None:
             self._watch.heard()  # answered, cancelled by a barge-in, or a function call
+
+    async def _refused(self, verdict: Verdict, instructions: str | None) -> None:
+        """A reply the rate limit refused: the plan asks again, for the same line if it was
+        one (the fallback or budget line), and a line is not done until it is said."""
+        if instructions:
+            self._next_response_instructions = instructions
+            self._line_sent = False
+        await self._rate_limit.refused(verdict)
 
     async def after_response_done(self) -> None:
         """After Pipecat's handler, which is what marks the old response finished."""

@@ -114,16 +114,17 @@ async def test_a_cancelled_retry_is_not_sent():
     assert refusals.retries == 0 and not refusals.plan.waiting
 
 
-def guard_with(refusals: Refusals, stats: RealtimeHealth) -> ResponseGuard:
-    async def nothing(*_args) -> None:
-        return None
+async def nothing(*_args) -> None:
+    return None
 
+
+def guard_with(refusals: Refusals, stats: RealtimeHealth, respond=nothing) -> ResponseGuard:
     return ResponseGuard(
         timeouts=RealtimeTimeouts(),
         fallback_instructions="say sorry",
         stats=stats,
         tag="",
-        respond=nothing,
+        respond=respond,
         send=nothing,
         end_call=nothing,
         can_speak=lambda: True,
@@ -182,3 +183,52 @@ async def test_the_guard_hands_an_error_answering_its_response_create_to_the_pla
 def test_azures_rate_limit_code_is_a_rate_limit_too():
     verdict = classify_error("inference_rate_limit_exceeded", "invalid_request_error", "busy")
     assert verdict.rate_limited
+
+
+async def test_a_refused_scripted_line_is_asked_for_again_with_its_words():
+    # The budget line refused once: the retry must say that line, not an ordinary reply,
+    # and the line is not done until a response carrying it is done.
+    sent: list[events.ResponseCreateEvent] = []
+    retried = asyncio.Event()
+
+    async def respond() -> None:  # what the service's _respond_now does, captured
+        event = events.ResponseCreateEvent()
+        guard.requesting(event)
+        sent.append(event)
+
+    async def retry() -> None:
+        await respond()
+        retried.set()
+
+    plan = ReplyRateLimit(
+        ReconnectPolicy(),
+        WINDOW_S,
+        tag="",
+        retry=retry,
+        give_up=nothing,
+        create_task=asyncio.create_task,
+        sleep=FakeTime().sleep,
+    )
+    guard = ResponseGuard(
+        timeouts=RealtimeTimeouts(),
+        fallback_instructions="say sorry",
+        stats=RealtimeHealth(),
+        tag="",
+        respond=respond,
+        send=nothing,
+        end_call=nothing,
+        can_speak=lambda: True,
+        create_task=asyncio.create_task,
+        rate_limit=plan,
+    )
+    line_done = await guard.say_line("Say exactly: goodbye")
+    created = events.parse_server_event(
+        '{"type": "response.created", "event_id": "e0", "response": {"id": "resp_1",'
+        ' "object": "realtime.response", "status": "in_progress", "output": []}}'
+    )
+    await guard.observe(created)
+    await guard.observe(failed_response_done("rate_limit_exceeded", "tokens"))
+    assert not line_done.is_set() and plan.waiting
+    await asyncio.wait_for(retried.wait(), 5)
+    assert [e.response.instructions for e in sent] == ["Say exactly: goodbye"] * 2
+    guard.close()
