@@ -227,11 +227,13 @@ class Call:
         await self.end(END_REASON_BUDGET)
 
     async def _on_rate_limited(self, cause: str) -> None:
-        """No Realtime session to be had (the account's rate limit, through the connect
-        timeout): the bot plays the fallback line's recording itself, then hangs up the
+        """No Realtime session, or no reply, to be had (the account's rate limit, through the
+        connect timeout): the bot plays the fallback line's recording itself, then hangs up the
         normal way, so the line plays out first. Never silence. A phone caller is on the
         line already; a room's caller may not have joined yet, so there the line waits
         for `start_greeting`, in place of the greeting."""
+        if self._end_reason is not None:
+            return  # already ending (the caller hung up, the budget line...): nothing to add
         self.recorder.add_event("rate_limit", f"{cause}; playing the fallback line")
         self._rate_limited = True
         if self._greeted:

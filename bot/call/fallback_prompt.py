@@ -1,5 +1,6 @@
 """The fallback line as a recording: what a caller hears when the Realtime API's rate limit
-keeps every session away at the call's start, so no model is there to say it.
+keeps every session away at the call's start, or refuses the model's replies mid-call, so
+no model is there to say it.
 
 A profile names its recording with ``fallback_audio`` (a WAV: mono, 16-bit PCM, any rate);
 without one the bundled recording of the default line is played (rendered offline with

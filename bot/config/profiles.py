@@ -116,8 +116,8 @@ class Profile(BaseModel):
     processors: list[ProcessorSpec] = Field(default_factory=list)
     fallback_line: str = "I'm sorry, I'm having trouble right now."
     # A WAV of fallback_line (mono 16-bit), played by the bot itself when the Realtime rate
-    # limit leaves a call without a session; relative to the profile file. None: the bundled
-    # recording of the default line (docs/operations.md).
+    # limit leaves a call without a session or a reply; relative to the profile file.
+    # None: the bundled recording of the default line (docs/operations.md).
     fallback_audio: str | None = None
     # Spend guard (docs/operations.md): 0 = no cap. The line is said when the next reply
     # would cross the call's cost cap, then the call hangs up.

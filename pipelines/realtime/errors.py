@@ -48,7 +48,8 @@ _TRANSIENT_CODES = {
     "server_overloaded": "server overloaded",
 }
 _TRANSIENT_TYPES = {"server_error", "rate_limit_error", "rate_limits_exceeded"}
-_RATE_LIMIT_CODES = {"rate_limit_exceeded"}
+# Azure OpenAI reports its own as inference_rate_limit_exceeded (openai-python #2502).
+_RATE_LIMIT_CODES = {"rate_limit_exceeded", "inference_rate_limit_exceeded"}
 _RATE_LIMIT_TYPES = {"rate_limit_error", "rate_limits_exceeded"}
 # "... Please try again in 1.2s." / "in 684ms" / "in 1m30s" (the API's rate-limit messages).
 _TRY_AGAIN_RE = re.compile(r"try again in (?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)(ms|s))?")

@@ -43,6 +43,7 @@ from pipelines.realtime.conversation_log import ConversationTracker
 from pipelines.realtime.event_handlers import PIPECAT_HANDLERS
 from pipelines.realtime.g711 import G711Codec, SessionAudio, follow_reply
 from pipelines.realtime.reconnect import Reconnector
+from pipelines.realtime.reply_rate_limit import ReplyRateLimit
 from pipelines.realtime.response_guard import ResponseGuard
 from pipelines.realtime.rollover import Rollover
 from pipelines.realtime.session_opener import ReadySession, open_session, open_with_retries
@@ -69,9 +70,9 @@ class RealtimeService(OpenAIRealtimeLLMService):
         **kwargs,
     ) -> None:
         """``on_rate_limited(cause)``: the rate limit kept the call's first session away
-        through the connect timeout; called once the pipeline has started, so the call can
-        play its own prompt (``play_prompt``) and end. Without it, that ends the call as a
-        Realtime error."""
+        through the connect timeout (called once the pipeline has started), or refused a
+        reply through as long (reply_rate_limit.py); the call plays its own prompt
+        (``play_prompt``) and ends. Without it, that ends the call as a Realtime error."""
         super().__init__(function_call_timeout_secs=resilience.timeouts.tool_s, **kwargs)
         self._on_rate_limited = on_rate_limited
         self._rate_limited_cause: str | None = None
@@ -94,6 +95,14 @@ class RealtimeService(OpenAIRealtimeLLMService):
             end_call=lambda cause: self.push_error(error_msg=cause),
             can_speak=lambda: self._websocket is not None and self._context is not None,
             create_task=self.create_task,
+            rate_limit=ReplyRateLimit(
+                resilience.reconnect,
+                resilience.timeouts.connect_s,
+                tag=self._tag,
+                retry=self._respond_now,
+                give_up=self._replies_rate_limited,
+                create_task=self.create_task,
+            ),
         )
         self._rollover = Rollover(
             resilience.rollover,
@@ -123,6 +132,13 @@ class RealtimeService(OpenAIRealtimeLLMService):
         # Asked only once the reply Pipecat may still think is running is over or cancelled.
         self._response_active = False
         await self._create_response()
+
+    async def _replies_rate_limited(self, cause: str) -> None:
+        if self._on_rate_limited is None:
+            await self._guard.fail(cause, apologize=False)
+            return
+        self._guard.stand_down()
+        self.create_task(self._on_rate_limited(cause))
 
     def _settled(self) -> bool:
         """Nothing queued, running, playing or unconfirmed: the service's half of quiet."""
@@ -284,7 +300,7 @@ class RealtimeService(OpenAIRealtimeLLMService):
             self._captured.append(event)
             return
         if isinstance(event, events.ResponseCreateEvent):
-            self._guard.instruct(event)
+            self._guard.requesting(event)
         if self._queued is not None:
             # A truncation names audio of the old session; the new one only has the text.
             if not isinstance(event, events.ConversationItemTruncateEvent):

@@ -5,6 +5,8 @@
   retried, rejected ones logged as warnings, benign ones at debug;
 - a turn whose reply brings no audio in time is re-requested once, then the profile's
   fallback line is said (FirstAudioWatch); a failed response is retried the same way;
+- a reply refused by the account's rate limit has the rate-limit plan instead
+  (ReplyRateLimit): the model's fallback line would be refused too;
 - a tool that runs past its timeout is counted and logged (Pipecat cancels it).
 """
 
@@ -17,8 +19,9 @@ from loguru import logger
 from pipecat.services.openai.realtime import events
 
 from bot.config.realtime import RealtimeTimeouts
-from pipelines.realtime.errors import ErrorKind, classify_error
+from pipelines.realtime.errors import ErrorKind, Verdict, classify_error
 from pipelines.realtime.first_audio import Attempt, FirstAudioWatch
+from pipelines.realtime.reply_rate_limit import ReplyRateLimit
 from pipelines.realtime.stats import RealtimeHealth, count_timeout
 
 APOLOGY_WAIT_S = 8.0
@@ -45,8 +48,10 @@ class ResponseGuard:
         end_call: Callable[[str], Awaitable[None]],
         can_speak: Callable[[], bool],
         create_task: Callable[[Coroutine[Any, Any, None]], asyncio.Task],
+        rate_limit: ReplyRateLimit,
     ) -> None:
         self._timeouts = timeouts
+        self._rate_limit = rate_limit
         self._fallback_instructions = fallback_instructions
         self._stats = stats
         self._tag = tag
@@ -59,6 +64,12 @@ class ResponseGuard:
             timeouts.first_audio_s, self._on_first_audio_timeout, create_task
         )
         self._server_response_open = False  # between response.created and response.done
+        # The event_id of a response.create the server has not yet answered with a response.
+        self._requested: str | None = None
+        # The instructions on our last response.create, and on the response running (None:
+        # a plain reply, or one the server started): a refused line is asked for again.
+        self._requested_instructions: str | None = None
+        self._running_instructions: str | None = None
         self._after_cancel: Attempt | None = None  # what the cancelled response gives way to
         self._follow_up_due: Attempt | None = None  # run once Pipecat has seen response.done
         self._next_response_instructions: str | None = None
@@ -77,17 +88,20 @@ class ResponseGuard:
     @property
     def reply_owed(self) -> bool:
         """A reply is running on the server, or due and not yet heard."""
-        return self._server_response_open or self._watch.waiting
+        return self._server_response_open or self._watch.waiting or self._rate_limit.waiting
 
     def close(self) -> None:
         """The call is ending: no more timers, and no failure to report."""
         self._closed = True
         self._watch.stop()
+        self._rate_limit.cancel()
 
     def drop_reply(self) -> None:
         """The session is gone; whatever it was answering is the next session's business."""
         self._watch.stop()
+        self._rate_limit.cancel()
         self._server_response_open = False
+        self._requested = None
 
     # ------------------------------------------------------------ server events
     async def observe(self, evt: events.ServerEvent) -> None:
@@ -97,17 +111,25 @@ class ResponseGuard:
             self._watch.start()  # the caller's turn is over: a reply is owed
         elif etype == "response.created":
             self._server_response_open = True
+            ours = self._requested is not None
+            self._running_instructions = self._requested_instructions if ours else None
+            self._requested = None
+            self._rate_limit.cancel()  # a reply is running: no second one
             self._watch.start()
         elif etype == "response.output_audio.delta":
             self._watch.heard()
+            self._rate_limit.answered()
         elif etype == "response.done":
             await self._response_done(evt)
 
     def bot_finished(self) -> None:
         self._bot_finished.set()
 
-    def instruct(self, event: events.ResponseCreateEvent) -> None:
-        """Put the fallback line's instructions on the response.create that says it."""
+    def requesting(self, event: events.ResponseCreateEvent) -> None:
+        """A response.create is going out: note it, and put the fallback line's
+        instructions on the one that says it."""
+        self._requested = event.event_id
+        self._requested_instructions = self._next_response_instructions
         if not self._next_response_instructions:
             return
         event.response = event.response or events.ResponseProperties()
@@ -117,7 +139,10 @@ class ResponseGuard:
 
     async def on_error(self, err: events.RealtimeError, *, session_ready: bool) -> None:
         verdict = classify_error(err.code, err.type, err.message)
-        if verdict.kind is ErrorKind.BENIGN:
+        if verdict.rate_limited and self._refuses_request(err.event_id):
+            self._requested = None
+            await self._refused(verdict, self._requested_instructions)
+        elif verdict.kind is ErrorKind.BENIGN:
             logger.debug(f"{self._tag}Realtime: {verdict.cause}")
         elif verdict.kind is ErrorKind.REJECTED:
             self._stats.rejected_events += 1
@@ -128,6 +153,18 @@ class ResponseGuard:
             logger.warning(f"{self._tag}Realtime transient error: {verdict.cause}")
         else:
             await self.fail(verdict.cause, apologize=session_ready)
+
+    def _refuses_request(self, event_id: str | None) -> bool:
+        """Whether an error answers our pending response.create (no response will come)."""
+        if self._requested is None or self._server_response_open:
+            return False
+        return event_id is None or event_id == self._requested
+
+    def stand_down(self) -> None:
+        """The call is ending without the model (the rate limit): no timers, and nothing
+        more from the server reaches Pipecat, so nothing cuts the recorded line short."""
+        self.close()
+        self._failed = True
 
     async def fail(self, cause: str, *, apologize: bool) -> None:
         """End the call for a reason no retry can fix, with one line saying which."""
@@ -153,14 +190,21 @@ class ResponseGuard:
     async def _response_done(self, evt: events.ResponseDone) -> None:
         # Before Pipecat's handler: a failed response is retried here, not fatal there.
         self._server_response_open = False
-        if self._line_sent and self._line_done is not None:
-            self._line_done.set()
-            self._line_done, self._line_sent = None, False
         response = evt.response
+        verdict = None
         if response.status == "failed":
             error = (response.status_details or {}).get("error") or {}
             verdict = classify_error(error.get("code"), error.get("type"), error.get("message", ""))
             response.status = "incomplete"  # keeps Pipecat from ending the call on it
+        if verdict is not None and verdict.rate_limited:
+            self._watch.stop()
+            self._after_cancel = self._follow_up_due = None
+            await self._refused(verdict, self._running_instructions)
+            return
+        if self._line_sent and self._line_done is not None:
+            self._line_done.set()
+            self._line_done, self._line_sent = None, False
+        if verdict is not None:
             if verdict.kind is ErrorKind.FATAL:
                 await self.fail(verdict.cause, apologize=False)
                 return
@@ -170,9 +214,19 @@ class ResponseGuard:
             self._watch.stop()
             self._watch.escalate(nxt)
             self._after_cancel = nxt
+        if response.status == "completed":
+            self._rate_limit.answered()
         self._follow_up_due, self._after_cancel = self._after_cancel, None
         if self._follow_up_due is None:
             self._watch.heard()  # answered, cancelled by a barge-in, or a function call
+
+    async def _refused(self, verdict: Verdict, instructions: str | None) -> None:
+        """A reply the rate limit refused: the plan asks again, for the same line if it was
+        one (the fallback or budget line), and a line is not done until it is said."""
+        if instructions:
+            self._next_response_instructions = instructions
+            self._line_sent = False
+        await self._rate_limit.refused(verdict)
 
     async def after_response_done(self) -> None:
         """After Pipecat's handler, which is what marks the old response finished."""

@@ -145,6 +145,25 @@ def retry_delay(
     return rng.uniform(0, ceiling)
 
 
+def rate_limit_retry_in(
+    policy: ReconnectPolicy,
+    attempt: int,
+    verdict: Verdict,
+    *,
+    elapsed_s: float,
+    window_s: float,
+    rng: random.Random,
+) -> float | None:
+    """The rate-limit plan, for a session and for a reply alike: seconds to wait before
+    trying again after refusal ``attempt`` (1-based), or None when the attempts are used up
+    or the next try would not start within ``window_s`` of the first refusal (``elapsed_s``
+    ago)."""
+    if attempt >= policy.max_attempts:
+        return None
+    delay = retry_delay(policy, attempt, verdict, rng)
+    return None if elapsed_s + delay >= window_s else delay
+
+
 async def open_with_retries(
     open_once: Callable[[], Awaitable[ReadySession]],
     policy: ReconnectPolicy,
@@ -174,8 +193,18 @@ async def open_with_retries(
                 f"{tag}Realtime {why}: attempt {attempt}/{policy.max_attempts} "
                 f"failed: {verdict.cause}"
             )
-            delay = retry_delay(policy, attempt, verdict, rng)
-            if planned and clock() - started + delay >= rate_limit_window_s:
+            if planned:
+                delay = rate_limit_retry_in(
+                    policy,
+                    attempt,
+                    verdict,
+                    elapsed_s=clock() - started,
+                    window_s=rate_limit_window_s,
+                    rng=rng,
+                )
+            else:
+                delay = retry_delay(policy, attempt, verdict, rng)
+            if delay is None:
                 tries = f"{attempt} attempt" + ("s" if attempt > 1 else "")
                 cause = (
                     f"rate limited: no Realtime session within {rate_limit_window_s:g}s "

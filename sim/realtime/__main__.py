@@ -18,7 +18,7 @@ from loguru import logger
 from sim.realtime.config import EmulatorConfig, script_schema
 from sim.realtime.server import RealtimeEmulator
 
-# flag → Faults field; each is a switch or a number of seconds.
+# flag → Faults field; each is a switch, a number of seconds or a count.
 FAULT_FLAGS = {
     "bad_key": "bad_key",
     "model_not_found": "model_not_found",
@@ -28,6 +28,8 @@ FAULT_FLAGS = {
     "no_session_updated": "no_session_updated",
     "rate_limited": "rate_limited",
     "http_status": "http_status",
+    "rate_limited_responses": "rate_limited_responses",
+    "rate_limited_responses_after": "rate_limited_responses_after",
     "retry_after": "retry_after_s",
 }
 
@@ -68,6 +70,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--http-status", type=int, metavar="CODE", help="refuse every upgrade (e.g. 429)"
+    )
+    p.add_argument(
+        "--rate-limited-responses",
+        type=int,
+        metavar="N",
+        help="refuse N responses in a row (response.done failed, rate_limit_exceeded)",
+    )
+    p.add_argument(
+        "--rate-limited-responses-after",
+        type=int,
+        metavar="K",
+        help="answer K responses normally before the refusals (default 0)",
     )
     p.add_argument("--retry-after", type=float, metavar="S", help="the refusals' retry hint")
     p.add_argument("--session-cap", type=float, metavar="S", help="default 3600")

@@ -20,6 +20,13 @@ class Faults(BaseModel):
       ``rate_limit_exceeded`` error event instead of ``session.created``, then closed 1013.
     - ``http_status``: refuse the WebSocket upgrade with this HTTP status (e.g. 429, with the
       API's JSON error body) — no session at all.
+    - ``rate_limited_responses``: the session opens, but this many responses in a row are
+      refused by the rate limit, as the real API refuses them: ``response.created``, then
+      ``response.done`` with ``status: failed`` and ``status_details.error`` code
+      ``rate_limit_exceeded``, no output and no usage. A large number: a limit that does not
+      lift during the call.
+    - ``rate_limited_responses_after``: responses answered normally on the connection before
+      the first refusal (0: the first response, usually the greeting, is refused).
     - ``retry_after_s``: the retry hint a refusal carries: "Please try again in Ns." in the
       error message and, on an HTTP refusal, the ``Retry-After``/``retry-after-ms`` headers.
 
@@ -37,7 +44,14 @@ class Faults(BaseModel):
     no_session_updated: bool = False
     rate_limited: bool = False
     http_status: int | None = Field(default=None, ge=400, le=599)
+    rate_limited_responses: int = Field(default=0, ge=0)
+    rate_limited_responses_after: int = Field(default=0, ge=0)
     retry_after_s: float | None = Field(default=None, ge=0)
+
+    def refuses_response(self, index: int) -> bool:
+        """Whether the connection's response ``index`` (0-based) is refused for the limit."""
+        first = self.rate_limited_responses_after
+        return first <= index < first + self.rate_limited_responses
 
     @field_validator("http_status")
     @classmethod

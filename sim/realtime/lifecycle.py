@@ -14,12 +14,13 @@ from loguru import logger
 from websockets.exceptions import ConnectionClosed
 
 from sim.realtime.ids import new_id
-from sim.realtime.planner import plan_response
+from sim.realtime.planner import Plan, plan_response
 from sim.realtime.responses import (
     ResponseRun,
     stream_failure,
     stream_function_calls,
     stream_message,
+    stream_rate_limited,
     usage,
 )
 from sim.realtime.schema import error
@@ -83,11 +84,16 @@ async def start(session: EmulatedSession, params: dict) -> None:
         session.count_typed_turn()
     out_cfg = session.config["audio"]["output"]
     modalities = params.get("output_modalities") or session.config.get("output_modalities")
+    # A refused response plans nothing: the script and the reply rotation wait for the retry.
+    refused = session.faults.refuses_response(session.response_count)
+    if refused:
+        logger.info(f"realtime emulator: session {session.id} response refused: rate limit")
     run = ResponseRun(
         id=new_id("resp_"),
-        plan=plan_response(session, params, in_conversation),
+        plan=Plan() if refused else plan_response(session, params, in_conversation),
         modalities=list(modalities or ["audio"]),
         in_conversation=in_conversation,
+        rate_limited=refused,
     )
     run.response = {
         "object": "realtime.response",
@@ -135,7 +141,9 @@ def _rate_limits(session: EmulatedSession) -> list[dict]:
 
 async def _run(session: EmulatedSession, run: ResponseRun) -> None:
     try:
-        if run.plan.error is not None:
+        if run.rate_limited:
+            stream_rate_limited(session, run)
+        elif run.plan.error is not None:
             await stream_failure(session, run)
         elif run.plan.function_calls:
             await stream_function_calls(session, run)
@@ -143,7 +151,7 @@ async def _run(session: EmulatedSession, run: ResponseRun) -> None:
             run.response["usage"] = usage(session, 0, "")
         else:
             await stream_message(session, run)
-        if run.plan.error is not None:
+        if run.plan.error is not None or run.rate_limited:
             run.response["status"] = "failed"
         elif run.cancel_reason:
             run.response["status"] = "cancelled"

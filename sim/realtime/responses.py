@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sim.realtime.audio import encode, format_rate
 from sim.realtime.ids import new_id
 from sim.realtime.planner import Plan, text_of
+from sim.realtime.schema import rate_limit_error
 
 if TYPE_CHECKING:
     from sim.realtime.session import EmulatedSession
@@ -33,6 +34,7 @@ class ResponseRun:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task | None = None
     response: dict = field(default_factory=dict)
+    rate_limited: bool = False  # refused by the account's rate limit (Faults)
 
 
 def _tokens_for_text(text: str) -> int:
@@ -128,6 +130,33 @@ async def stream_failure(session: EmulatedSession, run: ResponseRun) -> None:
         "error": {"type": err.type, "code": err.code},
     }
     run.response["usage"] = usage(session, 0, "")
+
+
+def stream_rate_limited(session: EmulatedSession, run: ResponseRun) -> None:
+    """The response is refused for the rate limit, as the real API reports it: no output,
+    no tokens, and the limit's error (with its "try again in") in ``status_details``."""
+    err = rate_limit_error(session.model, session.faults.retry_after_s)
+    run.response["status_details"] = {
+        "type": "failed",
+        "error": {"type": err["type"], "code": err["code"], "message": err["message"]},
+    }
+    run.response["usage"] = _no_usage()
+
+
+def _no_usage() -> dict:
+    return {
+        "total_tokens": 0,
+        "input_tokens": 0,
+        "output_tokens": 0,
+        "input_token_details": {
+            "text_tokens": 0,
+            "audio_tokens": 0,
+            "image_tokens": 0,
+            "cached_tokens": 0,
+            "cached_tokens_details": {"text_tokens": 0, "audio_tokens": 0, "image_tokens": 0},
+        },
+        "output_token_details": {"text_tokens": 0, "audio_tokens": 0},
+    }
 
 
 async def stream_function_calls(session: EmulatedSession, run: ResponseRun) -> None:

@@ -218,3 +218,44 @@ async def test_rate_limit_at_call_start_plays_the_fallback_line_beside_a_healthy
         f"\nrate limited: {len(refused)} tries, fallback heard after "
         f"{limited.greeting_delay_s:.2f}s ({limited.greeting_audio_s:.2f}s of it)"
     )
+
+
+async def test_a_reply_refused_by_the_rate_limit_mid_call_ends_with_the_recorded_line(tmp_path):
+    # The greeting and the first reply get through; then the limit refuses every reply,
+    # saying when to come back (0.4 s). A parallel call on a healthy session goes on.
+    connect_s = 2.0
+    limited_faults = Faults(
+        rate_limited_responses=1000, rate_limited_responses_after=2, retry_after_s=0.4
+    )
+    config = EmulatorConfig(faults=limited_faults, faults_for_connection={0: Faults()})
+    async with RealtimeEmulator(config) as emu:
+        env = bot_env(tmp_path, REALTIME_CONNECT_TIMEOUT_S=str(connect_s))
+        async with run_bot(
+            tmp_path, "--transport", "twilio", "--realtime-url", emu.url, env=env
+        ) as bot:
+            healthy = asyncio.create_task(
+                PhoneCaller(bot.ws_url, "twilio", steps=_script(2, 7.0)).run()
+            )
+            async with asyncio.timeout(15):
+                while not (emu.sessions and emu.sessions[0].items):  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+            steps = [Silence(5), Say(ORDER), Silence(7), Say(THANKS), Silence(12)]
+            limited = await PhoneCaller(bot.ws_url, "twilio", steps=steps).run()
+            healthy_result = await healthy
+            records = await bot.wait_for_records(2)
+            async with httpx.AsyncClient() as http:
+                metrics = (await http.get(bot.http_url + "/metrics")).text
+        [session] = [s for s in emu.sessions if s.index > 0]
+    by_reason = {r["end_reason"]: r for r in records}
+    record = by_reason["rate limited"]
+    refusals = [r for r in session.responses if r["status"] == "failed"]
+    # Asked again after the hint within the connect timeout, then the recorded line.
+    assert 3 <= len(refusals) <= 5
+    assert limited.turns[0].latency_s is not None and limited.turns[0].bot_audio_s > 1.0
+    assert limited.closed_by == "server"
+    bot_lines = [t["text"] for t in record["transcript"] if t["role"] == "bot"]
+    assert len(bot_lines) == 3 and bot_lines[-1] == FALLBACK
+    assert record["realtime"]["fallback_lines"] == 0 and record["realtime"]["sessions"] == 1
+    assert "voicebot_realtime_rate_limited_total 1.0" in metrics
+    assert 'voicebot_calls_ended_total{reason="rate_limited"} 1.0' in metrics
+    _assert_every_turn_answered(healthy_result)

@@ -8,88 +8,42 @@ import json
 from pathlib import Path
 
 import httpx
-import numpy as np
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from bot.asterisk.lines import AsteriskLines, AsteriskOptions
 from bot.call.call import RealtimeEndpoint
 from bot.call.fallback_prompt import BUNDLED_FALLBACK_AUDIO, END_REASON_RATE_LIMITED
 from bot.call.pricing import load_price_table
 from bot.config.profiles import load_profile
-from bot.config.settings import Settings
 from bot.rooms.livekit_bot import run_room_call
 from bot.rooms.livekit_room import RoomPolicy
 from bot.rooms.livekit_tokens import agent_credentials
 from runner import main
 from sim.asterisk import AsteriskWebSocketCall
 from sim.bot_process import free_port
-from sim.phone import CallResult, PhoneCaller, Say, Silence
+from sim.phone import Say, Silence
 from sim.realtime import EmulatorConfig, Faults, RealtimeEmulator
-from sim.realtime.audio import read_wav
-from sim.realtime.recognizer import envelope
 from sim.realtime.server import CLOSE_TRY_AGAIN_LATER
-from tests.helpers.inprocess_server import InProcessServer, serve_inprocess
+from tests.helpers.inprocess_server import serve_inprocess
 from tests.helpers.livekit_room import running_bots
 from tests.helpers.livekit_room import settings_for as room_settings
 from tests.helpers.livekit_room import wait_until as room_wait_until
+from tests.helpers.rate_limited_calls import (
+    CONNECT_S,
+    likeness,
+    metric,
+    phone_call,
+    records,
+    settings_for,
+    wait_until,
+)
 
 ORDER = "sim/audio/caller_order_status.wav"
 GREETING = "sim/audio/bot_greeting.wav"
-CONNECT_S = 2.0
-
-
-def records(records_dir: Path) -> list[dict]:
-    return [
-        json.loads(line)
-        for path in sorted(records_dir.glob("calls-*.jsonl"))
-        for line in path.read_text().splitlines()
-    ]
-
-
-async def wait_until(predicate, timeout_s: float = 15.0) -> None:
-    # Polling: the conditions are the server's or the emulator's state, with no event.
-    async with asyncio.timeout(timeout_s):
-        while not predicate():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-
-
-def metric(text: str, name: str, **labels: str) -> float:
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == name and sample.labels == labels:
-                return sample.value
-    return 0.0
-
-
-def likeness(heard_wav: Path, clip_wav: Path) -> float:
-    """How well a clip's 10 ms energy envelope matches somewhere in what the caller heard
-    (Pearson correlation, best lag): the clip itself scores near 1."""
-    heard, heard_rate = read_wav(heard_wav)
-    clip, clip_rate = read_wav(clip_wav)
-    a, b = envelope(clip, clip_rate), envelope(heard, heard_rate)
-    if len(b) < len(a):
-        return 0.0
-    a = a - a.mean()
-    windows = np.lib.stride_tricks.sliding_window_view(b, len(a))
-    w = windows - windows.mean(axis=1, keepdims=True)
-    norms = np.sqrt((w * w).sum(axis=1)) * np.sqrt((a * a).sum())
-    norms[norms == 0] = np.inf
-    return float(((w @ a) / norms).max())
 
 
 def asterisk_lines(server) -> AsteriskLines:
     return AsteriskLines(server, AsteriskOptions(agi_port=free_port()))
-
-
-def settings_for(tmp_path: Path) -> Settings:
-    return Settings(
-        _env_file=None, records_dir=tmp_path / "records", realtime_connect_timeout_s=CONNECT_S
-    )
-
-
-async def phone_call(served: InProcessServer, steps: list, **kwargs) -> CallResult:
-    return await PhoneCaller(url=served.ws_url, provider="twilio", steps=steps, **kwargs).run()
 
 
 async def test_rate_limited_call_hears_the_fallback_line_while_a_parallel_call_goes_on(

@@ -191,6 +191,34 @@ async def test_http_429_on_connect_with_the_apis_body_and_retry_headers(make_emu
     assert created["session"]["id"] and emu.sessions[0].index == 1
 
 
+async def test_rate_limited_responses_fail_as_the_api_reports_them_then_the_limit_lifts(make_emu):
+    # Connection 0: the first response answered, the next two refused; connection 1 healthy.
+    limited = Faults(rate_limited_responses=2, rate_limited_responses_after=1, retry_after_s=0.5)
+    emu = await make_emu(faults_for_connection={0: limited})
+    client = await RealtimeClient.connect(emu.url)
+    other = await RealtimeClient.connect(emu.url)
+    await client.wait_for("session.created")
+    statuses = []
+    for _ in range(4):
+        await client.send("response.create")
+        await client.wait_for("response.created")
+        statuses.append((await client.wait_for("response.done"))["response"])
+    assert [r["status"] for r in statuses] == ["completed", "failed", "failed", "completed"]
+    refused = statuses[1]
+    error = refused["status_details"]["error"]
+    assert refused["status_details"]["type"] == "failed" and refused["output"] == []
+    assert error["code"] == "rate_limit_exceeded" and error["type"] == "requests"
+    assert "Please try again in 0.5s." in error["message"]
+    assert refused["usage"]["total_tokens"] == 0
+    assert not client.of_type("error"), "the refusal is in response.done, not an error event"
+    assert_conforming(client.received)  # the openai package's types, Pipecat's parser
+    # The refusals planned nothing: the first answered reply after them is the next in turn.
+    assert [len(r["output"]) for r in statuses] == [1, 0, 0, 1]
+    await other.wait_for("session.created")
+    await other.send("response.create")
+    assert (await other.wait_for("response.done"))["response"]["status"] == "completed"
+
+
 async def test_drop_does_not_affect_other_connections(make_emu):
     emu = await make_emu(faults_for_connection={0: Faults(drop_after_s=0.3)})
     dropped = await RealtimeClient.connect(emu.url)
