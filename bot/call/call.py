@@ -117,6 +117,7 @@ class Call:
         self._transport = transport
         self._line_guard = line_guard
         self._end_reason: str | None = None
+        self._cancelled = False
         self.budget = CallBudget(spec.profile.max_call_cost_usd)
         self._budget_task: asyncio.Task | None = None
         self.recorder = CallRecorder(
@@ -321,12 +322,18 @@ class Call:
         return f"protocol error: {violation}" if violation else "caller hung up"
 
     async def end(self, reason: str, *, cancel: bool = False) -> None:
-        """End the call once; `cancel` drops queued audio (the line is already gone)."""
-        if self._end_reason is not None:
+        """End the call once; `cancel` drops queued audio (the line is already gone). A call
+        already ending the graceful way is still cancelled when asked: its farewell may be
+        waiting on a line or a session that is not coming back (a drain deadline)."""
+        if self._end_reason is None:
+            self._end_reason = reason
+            logger.info(f"call {self.spec.call_id}: ending ({reason})")
+        elif not cancel or self._cancelled:
             return
-        self._end_reason = reason
-        logger.info(f"call {self.spec.call_id}: ending ({reason})")
+        else:
+            logger.info(f"call {self.spec.call_id}: cancelling ({reason})")
         if cancel:
+            self._cancelled = True
             await self._worker.cancel(reason=reason)
         else:
             await self._worker.queue_frame(EndWorkerFrame(reason=reason))
