@@ -117,7 +117,6 @@ class Call:
         self._transport = transport
         self._line_guard = line_guard
         self._end_reason: str | None = None
-        self._cancelled = False
         self.budget = CallBudget(spec.profile.max_call_cost_usd)
         self._budget_task: asyncio.Task | None = None
         self.recorder = CallRecorder(
@@ -322,21 +321,25 @@ class Call:
         return f"protocol error: {violation}" if violation else "caller hung up"
 
     async def end(self, reason: str, *, cancel: bool = False) -> None:
-        """End the call once; `cancel` drops queued audio (the line is already gone). A call
-        already ending the graceful way is still cancelled when asked: its farewell may be
-        waiting on a line or a session that is not coming back (a drain deadline)."""
-        if self._end_reason is None:
-            self._end_reason = reason
-            logger.info(f"call {self.spec.call_id}: ending ({reason})")
-        elif not cancel or self._cancelled:
+        """End the call once; `cancel` drops queued audio (the line is already gone)."""
+        if self._end_reason is not None:
             return
-        else:
-            logger.info(f"call {self.spec.call_id}: cancelling ({reason})")
+        self._end_reason = reason
+        logger.info(f"call {self.spec.call_id}: ending ({reason})")
         if cancel:
-            self._cancelled = True
             await self._worker.cancel(reason=reason)
         else:
             await self._worker.queue_frame(EndWorkerFrame(reason=reason))
+
+    async def cancel(self, reason: str) -> None:
+        """Cancel the call even if it is already ending the graceful way: the server is
+        stopping, and a farewell may be waiting on a line or a session that is not coming
+        back. The first reason stays the record's."""
+        if self._end_reason is None:
+            await self.end(reason, cancel=True)
+            return
+        logger.info(f"call {self.spec.call_id}: cancelling ({reason})")
+        await self._worker.cancel(reason=reason)
 
     async def run(self) -> CallRecord:
         spec = self.spec

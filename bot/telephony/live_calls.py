@@ -56,7 +56,7 @@ class LiveCalls(Mapping[str, Call]):
         return True
 
     async def end_all(self, reason: str, grace_s: float) -> list[str]:
-        """End every live call (cancelled: queued audio is dropped) and give them `grace_s`
+        """Cancel every live call, even one already ending, and give them `grace_s`
         to finish and write their records. Returns the ids of calls still live then, logged:
         a call that does not end must not hold the process."""
         if not self._calls:
@@ -65,7 +65,7 @@ class LiveCalls(Mapping[str, Call]):
 
         async def end_each() -> None:
             for call in list(self._calls.values()):
-                await call.end(reason, cancel=True)
+                await call.cancel(reason)
             await self._none_left.wait()
 
         try:

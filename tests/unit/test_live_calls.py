@@ -7,8 +7,8 @@ class EndsWhenAsked:
     def __init__(self, calls: LiveCalls, call_id: str):
         self.calls, self.call_id, self.reasons = calls, call_id, []
 
-    async def end(self, reason: str, *, cancel: bool = False) -> None:
-        self.reasons.append((reason, cancel))
+    async def cancel(self, reason: str) -> None:
+        self.reasons.append(reason)
         self.calls.remove(self.call_id)
 
 
@@ -16,8 +16,8 @@ class NeverEnds:
     def __init__(self):
         self.reasons = []
 
-    async def end(self, reason: str, *, cancel: bool = False) -> None:
-        self.reasons.append((reason, cancel))
+    async def cancel(self, reason: str) -> None:
+        self.reasons.append(reason)
 
 
 async def test_end_all_cancels_every_call_and_names_the_one_that_will_not_end():
@@ -29,7 +29,7 @@ async def test_end_all_cancels_every_call_and_names_the_one_that_will_not_end():
     left = await calls.end_all("server shutting down", grace_s=0.2)
 
     assert left == ["stuck"]
-    assert good.reasons == stuck.reasons == [("server shutting down", True)]
+    assert good.reasons == stuck.reasons == ["server shutting down"]
     assert list(calls) == ["stuck"]
     calls.remove("stuck")  # its task is cancelled later: still named as not having ended
     assert calls.unfinished() == ["stuck"]
