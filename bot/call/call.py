@@ -333,6 +333,16 @@ class Call:
         else:
             await self._worker.queue_frame(EndWorkerFrame(reason=reason))
 
+    async def cancel(self, reason: str) -> None:
+        """Cancel the call even if it is already ending the graceful way: the server is
+        stopping, and a farewell may be waiting on a line or a session that is not coming
+        back. The first reason stays the record's."""
+        if self._end_reason is None:
+            await self.end(reason, cancel=True)
+            return
+        logger.info(f"call {self.spec.call_id}: cancelling ({reason})")
+        await self._worker.cancel(reason=reason)
+
     async def run(self) -> CallRecord:
         spec = self.spec
         realtime = "emulator" if spec.realtime.emulated else spec.realtime.url

@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=256)
     # On SIGTERM, how long live calls may keep going before they are ended.
     drain_timeout_s: float = Field(default=300.0, ge=0)
+    # Then, how long the calls ended by the server get to finish and write their records;
+    # past it the process exits anyway, naming them (Pipecat's own cancel waits up to 20 s).
+    drain_grace_s: float = Field(default=25.0, ge=0)
     # After a call ends: collect its garbage and return freed memory to the OS, at once when
     # no call is live, else at most once per this many seconds; 0 = never (docs/scaling.md).
     memory_reclaim_interval_s: float = Field(default=60.0, ge=0)

@@ -121,6 +121,8 @@ def uvicorn_config(app: FastAPI | str, host: str, port: int, settings: Settings,
         # Providers' media streams do not compress; a client that offers permessage-deflate
         # would make the server inflate/deflate every 20 ms frame (a top cost when profiled).
         ws_per_message_deflate=False,
+        # Calls are ended before this wait (bot.telephony.graceful); it must not be endless.
+        timeout_graceful_shutdown=max(1, round(settings.drain_grace_s)),
         **extra,
     )
 

@@ -27,9 +27,11 @@ from bot.security.edge import TOKEN_FIELD, EdgeSecurity
 from bot.security.public_url import public_base
 from bot.security.redaction import Redactor
 from bot.telephony.daily_budget import DAILY_BUDGET_REFUSAL_LINE, DailySpend
+from bot.telephony.graceful import EXIT_MARGIN_S
 from bot.telephony.handshake import HandshakeRefused, read_handshake, stream_token_of
 from bot.telephony.limits import CallLimits, CallSlots, enforce_call_limits
 from bot.telephony.line_call import LineCall, ProfileBundle
+from bot.telephony.live_calls import LiveCalls
 from bot.telephony.memory_reclaim import MemoryReclaimConfig, MemoryReclaimer
 from bot.telephony.metrics import BotMetrics
 from bot.telephony.realtime_sessions import SESSIONS_SUBDIR, RealtimeSessionSlots
@@ -75,11 +77,9 @@ class TelephonyConfig:
 class TelephonyServer:
     def __init__(self, config: TelephonyConfig):
         self.config = config
-        self.active_calls: dict[str, Call] = {}
+        self.active_calls = LiveCalls()
         self.accepting = True
         self.metrics = BotMetrics()
-        self._no_calls = asyncio.Event()
-        self._no_calls.set()
         self.security = EdgeSecurity(config.provider, config.settings)
         self.limits = CallLimits.from_settings(config.settings)
         self._slots = CallSlots(self.limits.max_concurrent_calls)
@@ -116,7 +116,7 @@ class TelephonyServer:
             app.add_api_route("/", self._webhook, methods=["POST"])
             app.add_api_websocket_route("/ws", self._media_stream)
         # Found by bot.telephony.graceful.DrainingServer in each worker process on SIGTERM.
-        app.state.drain = self.drain
+        app.state.drain = self
         return app
 
     async def _health(self) -> JSONResponse:
@@ -152,21 +152,34 @@ class TelephonyServer:
 
     async def drain(self) -> None:
         """Stop taking calls and let live ones finish, up to DRAIN_TIMEOUT_S; then end the
-        rest (each still writes its record)."""
+        rest (each still writes its record), giving up on any still live DRAIN_GRACE_S later."""
         self.accepting = False
-        timeout = self.config.settings.drain_timeout_s
+        settings = self.config.settings
+        timeout = settings.drain_timeout_s
         logger.warning(
             f"draining: readiness fails, new calls refused, waiting up to {timeout:g}s "
             f"for {len(self.active_calls)} live calls"
         )
-        try:
-            await asyncio.wait_for(self._no_calls.wait(), timeout)
-        except TimeoutError:
+        if not await self.active_calls.wait_until_none(timeout):
             logger.warning(f"drain deadline: ending {len(self.active_calls)} calls")
-            for call in list(self.active_calls.values()):
-                await call.end("server draining: deadline reached", cancel=True)
-            await self._no_calls.wait()
-        logger.info("drained: no live calls, exiting")
+            await self.end_live_calls("server draining: deadline reached")
+        if self.active_calls:
+            logger.error(f"drain gave up on calls: {', '.join(self.active_calls)}; exiting")
+        else:
+            logger.info("drained: no live calls, exiting")
+
+    async def end_live_calls(self, reason: str) -> list[str]:
+        """End every live call; the ids of those still live DRAIN_GRACE_S later."""
+        return await self.active_calls.end_all(reason, self.config.settings.drain_grace_s)
+
+    def unfinished_call_ids(self) -> list[str]:
+        return self.active_calls.unfinished()
+
+    @property
+    def hard_deadline_s(self) -> float:
+        """From SIGTERM to the process's exit, whatever a call does (docs/scaling.md)."""
+        settings = self.config.settings
+        return settings.drain_timeout_s + settings.drain_grace_s + EXIT_MARGIN_S
 
     async def _webhook(self, request: Request) -> Response:
         provider = self.config.provider
@@ -352,8 +365,7 @@ class TelephonyServer:
         if line.on_call is not None:
             line.on_call(call)
         call_id = line.call_id
-        self.active_calls[call_id] = call
-        self._no_calls.clear()
+        self.active_calls.add(call_id, call)
         self.metrics.call_started()
         record = None
 
@@ -372,9 +384,7 @@ class TelephonyServer:
             record = await call.run()
         finally:
             watchdog.cancel()
-            self.active_calls.pop(call_id, None)
-            if not self.active_calls:
-                self._no_calls.set()
+            self.active_calls.remove(call_id)
             openings = call.echo_gate.counters.openings if call.echo_gate else 0
             self.metrics.call_ended(record, openings)
             await line.close()

@@ -17,6 +17,8 @@ from loguru import logger
 from pipelines.realtime.session_opener import ReadySession
 from pipelines.realtime.stats import RealtimeHealth, ReconnectEntry
 
+STOP_WAIT_S = 2.0
+
 
 class Reconnector:
     """Owns the reconnect task. Calls back ``drop_session`` (True if a reply was cut off),
@@ -48,10 +50,14 @@ class Reconnector:
         if self._task is None or self._task.done():
             self._task = self._create_task(self._reconnect(cause))
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        """Cancel a reconnect under way and wait (bounded) until it has let go: one left
+        running would outlive its call, opening sessions for a call that has ended."""
         task, self._task = self._task, None
         if task is not None and task is not asyncio.current_task():
             task.cancel()
+            # Bounded: its socket's closing handshake may wait on a server that is gone.
+            await asyncio.wait({task}, timeout=STOP_WAIT_S)
 
     async def _reconnect(self, cause: str) -> None:
         started = time.monotonic()

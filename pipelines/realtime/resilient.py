@@ -164,7 +164,7 @@ class RealtimeService(OpenAIRealtimeLLMService):
         self._closing = True
         self._guard.close()
         await self._rollover.stop()
-        self._reconnector.stop()
+        await self._reconnector.stop()
         await super()._disconnect()
 
     async def _open_with_retries(self, why: str) -> tuple[ReadySession | None, int]:
