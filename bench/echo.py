@@ -6,7 +6,8 @@ and prints one JSON document with the metrics side by side. Per-frame cost is me
 in-process around each 20 ms decision.
 
     python -m bench.echo DIR [--preset balanced]    # DIR: a set built by `python -m sim.echo`
-    python -m bench.echo --build [--count 48 --late-echo 24 --seed 7]   # build the set, run
+    python -m bench.echo --build [--count 48 --late-echo 24 --per-family 16 --seed 7]
+                                 [--family NAME ...]         # build the set, run
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bench.echo_metrics import GateRun, far_active_frames, score, summarise
 from bot.config.echo import ECHO_PRESETS, EchoMode, EchoThresholds
 from processors.echo.detector import FRAME
 from processors.echo.state import GateCore
+from sim.echo.families import FAMILIES, FAMILY_COUNT
 from sim.echo.scenarios import LATE_ECHO_COUNT, Scenario, build_scenarios, load_scenarios
 
 MODES: dict[str, EchoMode] = {
@@ -41,7 +43,6 @@ def run_gate(scenario: Scenario, mode: EchoMode, thresholds: EchoThresholds) -> 
     near = scenario.near.astype(np.float32)
     frames = near.size // FRAME
     active = far_active_frames(scenario.far)
-    tail = thresholds.tail_ms * scenario.rate // 1000
     passed = np.zeros(frames, dtype=bool)
     released_at = np.zeros(frames, dtype=np.int64)
     last_audio_end = -(10**9)
@@ -51,7 +52,8 @@ def run_gate(scenario: Scenario, mode: EchoMode, thresholds: EchoThresholds) -> 
         if active[k]:
             last_audio_end = hi
         started = time.perf_counter()
-        out = core.process(k, near[lo:hi], far[lo:hi], bot_audible=hi < last_audio_end + tail)
+        audible = hi < last_audio_end + core.tail_samples()
+        out = core.process(k, near[lo:hi], far[lo:hi], bot_audible=audible)
         costs.append(time.perf_counter() - started)
         for item, ok in out:
             passed[item], released_at[item] = ok, k
@@ -70,7 +72,9 @@ def run(scenarios: list[Scenario], thresholds: EchoThresholds) -> dict:
         for scenario in scenarios:
             gate_run = run_gate(scenario, mode, thresholds)
             turns = len(scenario.meta.get("bot_turns", [])) or 1
-            result = score(gate_run, far_active_frames(scenario.far), scenario.speech, turns)
+            reach = scenario.meta.get("echo_reach_s", 0.0)
+            active = far_active_frames(scenario.far)
+            result = score(gate_run, active, scenario.speech, turns, reach)
             scores.append(result)
             costs += gate_run.cost_s
             if mode == "reference":
@@ -106,6 +110,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--build", action="store_true", help="build the project's set first")
     parser.add_argument("--count", type=int, default=48)
     parser.add_argument("--late-echo", type=int, default=LATE_ECHO_COUNT, help="late-echo family")
+    parser.add_argument("--per-family", type=int, default=FAMILY_COUNT, help="of each family")
+    parser.add_argument("--family", action="append", choices=sorted(FAMILIES), help="only these")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--preset", default="balanced", choices=sorted(ECHO_PRESETS))
     args = parser.parse_args(argv)
@@ -113,7 +119,10 @@ def main(argv: list[str] | None = None) -> dict:
     if args.build or not args.dir:
         with tempfile.TemporaryDirectory() as tmp:
             target = args.dir or tmp
-            build_scenarios(target, args.count, args.seed, args.late_echo)
+            families = tuple(args.family) if args.family else None
+            build_scenarios(
+                target, args.count, args.seed, args.late_echo, args.per_family, families
+            )
             scenarios = load_scenarios(target)
     else:
         scenarios = load_scenarios(args.dir)
