@@ -46,6 +46,11 @@ _SHIFT_WINDOW = 480  # 60 ms of input checked against shifted far audio
 _SHIFT_REACH = 480  # +-60 ms around the delay
 _SHIFT_CORR = 0.8  # caller speech at the echo's level gives ~0.7, a shifted echo ~0.9+
 _ONSET_WINDOW = 2 * FRAME  # newest input checked when echo shows up before any delay is known
+_NOISE_WINDOW = 75  # frames (1.5 s) over which the residual's minimum is the noise floor
+_TAIL_DECAY = 0.5  # per frame: -3 dB per 20 ms, a 400 ms RT60
+_TAIL_RISE = 10 ** (0.5 / 10)
+_TAIL_START = 0.3  # -5 dB: about where a room tail starts, learned from there
+_TAIL_REGION = 0.1  # frames whose predicted echo is 10 dB under the envelope are in the tail
 
 
 def db_to_power(dbfs: float) -> float:
@@ -131,6 +136,18 @@ class EchoDetector:
         self._n_fft = _fft_size(_XCORR_WINDOW + self._max_lag)
         self._far_window = SlidingWindow(_XCORR_WINDOW + self._max_lag + _TAPS + FRAME)
         self._near_window = SlidingWindow(_XCORR_WINDOW)
+        # What the echo filter left of the input (the input itself while it is not trusted):
+        # the checks that tell a moved echo from a caller look at this, so a caller quieter
+        # than the echo is not taken for the echo it talks over.
+        self._residual_window = SlidingWindow(_SHIFT_WINDOW)
+        # Residual power of the last _NOISE_WINDOW frames: its minimum is the noise under
+        # everything (caller and bot both pause within 1.5 s).
+        self._recent_residual = np.full(_NOISE_WINDOW, np.inf)
+        self._recent_at = 0
+        # Room tail: the predicted echo's power, held and decaying 3 dB per frame (RT60
+        # 400 ms), and how much of it the input still carries once the bot's words stop.
+        self._echo_envelope = 0.0
+        self._tail_gain = _TAIL_START
         self._far_frame_power = np.zeros(self._max_lag // FRAME + 2)
         self._excess = 10 ** (thresholds.excess_db / 10)
         self._floor = db_to_power(thresholds.floor_dbfs)
@@ -186,27 +203,36 @@ class EchoDetector:
         self._frames += 1
         if adapt and self._frames % self._search_every() == 0:
             self._update_delay()
+        tail = self._tail_gain * self._echo_envelope
         if self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES:
             x = self._regressors()
             echo = x @ self._w32
-            residual_power = _power(near - echo)
+            residual = near - echo
+            residual_power = _power(residual)
             echo_power = _power(echo)
-            expected = self._noise + max(self._leak * echo_power, self._timing_guard())
+            expected = self._noise + max(self._leak * echo_power, self._timing_guard(), tail)
         else:
             x = self._regressors() if self.delay is not None else None
+            residual = near
             residual_power = _power(near)
             echo_power = self._untrusted_erl() * float(self._far_frame_power.max())
-            expected = self._noise + echo_power
+            expected = self._noise + max(echo_power, tail)
+        self._residual_window.push(residual)
         speech = residual_power > self._excess * expected and residual_power > self._floor
         if speech and adapt and self.delay is not None and self._shifted_echo():
             speech = False  # the echo moved (playback timing slipped): re-find the delay
             self._frames = -1  # the next frame searches
-        elif speech and adapt and self.delay is None and self._echo_found_now():
-            speech = False  # echo where the bound expected none: judged at 0 dB from now on
+        elif speech and adapt and self._echo_found_now():
+            speech = False  # the bot's audio at another lag (a delay step, or echo where the
+            # bound expected none): judged from the new delay on
         self._track_noise(residual_power, echo_power)
         if adapt and not speech:
             self._learn(near, x, residual_power, echo_power)
             self._track_erl_bound(residual_power)
+            self._track_tail(residual_power, echo_power)
+        trusted = self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES
+        predicted = echo_power if trusted else 0.0  # before that, the bound covers the tail
+        self._echo_envelope = max(predicted, self._echo_envelope * _TAIL_DECAY)
         erl = self._erl if self._erl_measured else None
         return FrameVerdict(speech, residual_power, echo_power, self.delay, erl)
 
@@ -244,26 +270,45 @@ class EchoDetector:
         return self._erl_bound if self.delay is None else 1.0
 
     def _echo_found_now(self) -> bool:
-        """Before any delay is known: is this speech-like input the bot's audio after all?
+        """Is this speech-like input the bot's audio at a lag the echo model does not know?
 
         Echo that starts abruptly (a start-of-call backlog ending, a caller switching to the
-        speakerphone) fills only the newest frames of the delay search's window, too little
-        for its acceptance test; so the lag it finds is checked on the newest 40 ms alone, at
-        the timing-slip test's threshold: echo matches the bot's audio there, caller speech
-        does not.
+        speakerphone) or jumps to a new delay (a jitter buffer resizes, the call re-routes)
+        fills only the newest frames of the delay search's window, too little for its
+        acceptance test; so the lag it finds is checked on the newest 40 ms of what the echo
+        model left (the residual), at the timing-slip test's threshold: echo the model misses
+        matches the bot's audio there, a caller does not, however quiet.
         """
         found = self._best_lag()
         if found is None:
             return False
         lag, n = found[0], _ONSET_WINDOW
-        near = self._near[-n:]
+        if self.delay is not None and abs(lag - self.delay) <= 2:
+            return False  # the delay the model has: what it misses is its leak's business
+        residual = self._residual_window.view[-n:]
         far = self._far[self._far.size - lag - n : self._far.size - lag]
-        rho = float(near @ far) / (float(np.linalg.norm(near) * np.linalg.norm(far)) + 1e-9)
+        rho = float(residual @ far) / (float(np.sqrt((residual @ residual) * (far @ far))) + 1e-9)
         if rho < _SHIFT_CORR:
             return False
         self._candidate = self.delay = lag
         self._reset_filter()
         return True
+
+    def _track_tail(self, residual_power: float, echo_power: float) -> None:
+        """Learn how much room tail the input carries after the bot's words: the residual
+        over the held echo envelope, on frames well after the echo itself has stopped."""
+        if self.delay is None or self._adapted < _MIN_ADAPT_FRAMES:
+            return  # no prediction yet: nothing to measure the tail against
+        if self._echo_envelope <= self._noise or echo_power > _TAIL_REGION * self._echo_envelope:
+            return
+        # Falls fast, rises 0.2 dB a frame: a caller's onset in a pause of the bot's must
+        # not teach it that the room rings.
+        unexplained = residual_power - self._noise - self._leak * echo_power
+        ratio = max(unexplained, 0.0) / self._echo_envelope
+        if ratio < self._tail_gain:
+            self._tail_gain = max(0.7 * self._tail_gain + 0.3 * ratio, 1e-4)
+        else:
+            self._tail_gain = min(self._tail_gain * _TAIL_RISE, 1.0)
 
     def _push(self, near: np.ndarray, far: np.ndarray) -> None:
         self._near_window.push(near)
@@ -288,7 +333,7 @@ class EchoDetector:
         speech. Caller speech over the echo lowers this correlation; a shifted echo doesn't.
         """
         window, reach = _SHIFT_WINDOW, _SHIFT_REACH
-        near = self._near[-window:]
+        near = self._residual_window.view[-window:]
         end = self._far.size - max(0, self.delay - reach)
         far = self._far[max(0, end - window - 2 * reach) : end]
         if far.size < window + 1:
@@ -314,11 +359,17 @@ class EchoDetector:
         return self._erl * float(self._far_frame_power[lo:hi].max()) * _GUARD_GAIN
 
     def _track_noise(self, residual_power: float, echo_power: float) -> None:
-        # Minimum statistics: falls fast, rises ~1 dB/s, so speech bursts barely lift it.
+        # Falls fast, rises ~1 dB/s, so speech bursts barely lift it; and never stays below
+        # the residual's minimum over the last 1.5 s (a noisy line: caller, bot and their
+        # echo all pause within that, the noise does not).
         if residual_power < self._noise:
             self._noise = 0.8 * self._noise + 0.2 * residual_power
         elif echo_power < self._noise:  # don't learn the floor from echo leak
             self._noise *= 1.012
+        self._recent_residual[self._recent_at] = residual_power
+        self._recent_at = (self._recent_at + 1) % _NOISE_WINDOW
+        if self._recent_at == 0:
+            self._noise = max(self._noise, float(self._recent_residual.min()))
         self._noise = max(self._noise, 1.0)
 
     # ---------------------------------------------------------------- echo path
