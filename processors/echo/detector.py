@@ -47,6 +47,8 @@ _SHIFT_REACH = 480  # +-60 ms around the delay
 _SHIFT_CORR = 0.8  # caller speech at the echo's level gives ~0.7, a shifted echo ~0.9+
 _ONSET_WINDOW = 2 * FRAME  # newest input checked when echo shows up before any delay is known
 _NOISE_WINDOW = 75  # frames (1.5 s) over which the residual's minimum is the noise floor
+_NOISE_MIN_FRAMES = 15  # ... once this many are in (300 ms), looked at every _NOISE_EVERY
+_NOISE_EVERY = 5
 _TAIL_DECAY = 0.5  # per frame: -3 dB per 20 ms, a 400 ms RT60
 _TAIL_RISE = 10 ** (0.5 / 10)
 _TAIL_START = 0.3  # -5 dB: about where a room tail starts, learned from there
@@ -144,6 +146,8 @@ class EchoDetector:
         # everything (caller and bot both pause within 1.5 s).
         self._recent_residual = np.full(_NOISE_WINDOW, np.inf)
         self._recent_at = 0
+        self._quiet_residual = np.zeros(_NOISE_WINDOW)
+        self._quiet_at = 0
         # Room tail: the predicted echo's power, held and decaying 3 dB per frame (RT60
         # 400 ms), and how much of it the input still carries once the bot's words stop.
         self._echo_envelope = 0.0
@@ -366,10 +370,19 @@ class EchoDetector:
             self._noise = 0.8 * self._noise + 0.2 * residual_power
         elif echo_power < self._noise:  # don't learn the floor from echo leak
             self._noise *= 1.012
-        self._recent_residual[self._recent_at] = residual_power
-        self._recent_at = (self._recent_at + 1) % _NOISE_WINDOW
-        if self._recent_at == 0:
+        self._recent_residual[self._recent_at % _NOISE_WINDOW] = residual_power
+        self._recent_at += 1
+        if self._recent_at >= _NOISE_MIN_FRAMES and self._recent_at % _NOISE_EVERY == 0:
             self._noise = max(self._noise, float(self._recent_residual.min()))
+        if echo_power < self._noise:
+            # Frames with no echo to speak of: their low percentile is the floor of a babble
+            # (other voices fluctuate 10 dB and more above their own minimum).
+            self._quiet_residual[self._quiet_at % _NOISE_WINDOW] = residual_power
+            self._quiet_at += 1
+            if self._quiet_at >= _NOISE_MIN_FRAMES and self._quiet_at % _NOISE_EVERY == 0:
+                seen = self._quiet_residual[: min(self._quiet_at, _NOISE_WINDOW)]
+                rank = seen.size // 5  # the 20th percentile
+                self._noise = max(self._noise, float(np.partition(seen, rank)[rank]))
         self._noise = max(self._noise, 1.0)
 
     # ---------------------------------------------------------------- echo path
