@@ -43,7 +43,6 @@ _GUARD_FRAMES = 2  # +-40 ms of playback-timing slip covered by the guard
 _GUARD_GAIN = 10 ** (-12 / 10)
 _BOUND_DECAY = 10 ** (-0.5 / 10)
 _SHIFT_WINDOW = 480  # 60 ms of input checked against shifted far audio
-_SHIFT_REACH = 480  # +-60 ms around the delay
 _SHIFT_CORR = 0.8  # caller speech at the echo's level gives ~0.7, a shifted echo ~0.9+
 _ONSET_WINDOW = 2 * FRAME  # newest input checked when echo shows up before any delay is known
 _NOISE_WINDOW = 75  # frames (1.5 s) over which the residual's minimum is the noise floor
@@ -92,7 +91,12 @@ def _normalised_correlation(far: np.ndarray, near: np.ndarray) -> np.ndarray:
     """For every placement of ``near`` along ``far``: their normalised correlation. One
     direct correlation and a running sum of squares, instead of a matrix of every window."""
     n = near.size
-    dots = np.correlate(far, near, "valid")
+    if far.size > 4 * n:  # long reach: by FFT
+        size = _fft_size(far.size)
+        spectrum = np.fft.rfft(far, size) * np.conj(np.fft.rfft(near, size))
+        dots = np.fft.irfft(spectrum, size)[: far.size - n + 1]
+    else:
+        dots = np.correlate(far, near, "valid")
     energy = np.concatenate(([0.0], np.cumsum(far * far)))
     window_energy = np.maximum(energy[n:] - energy[:-n], 0.0)
     return dots / (np.sqrt(window_energy * float(near @ near)) + 1e-9)
@@ -223,12 +227,10 @@ class EchoDetector:
             expected = self._noise + max(echo_power, tail)
         self._residual_window.push(residual)
         speech = residual_power > self._excess * expected and residual_power > self._floor
-        if speech and adapt and self.delay is not None and self._shifted_echo():
-            speech = False  # the echo moved (playback timing slipped): re-find the delay
-            self._frames = -1  # the next frame searches
-        elif speech and adapt and self._echo_found_now():
-            speech = False  # the bot's audio at another lag (a delay step, or echo where the
-            # bound expected none): judged from the new delay on
+        if speech and adapt and self.delay is not None and self._moved_echo():
+            speech = False  # the echo moved (a timing slip, a delay step)
+        elif speech and adapt and self.delay is None and self._echo_found_now():
+            speech = False  # echo where the bound expected none: judged at 0 dB from now on
         self._track_noise(residual_power, echo_power)
         if adapt and not speech:
             self._learn(near, x, residual_power, echo_power)
@@ -274,21 +276,18 @@ class EchoDetector:
         return self._erl_bound if self.delay is None else 1.0
 
     def _echo_found_now(self) -> bool:
-        """Is this speech-like input the bot's audio at a lag the echo model does not know?
+        """Before any delay is known: is this speech-like input the bot's audio after all?
 
         Echo that starts abruptly (a start-of-call backlog ending, a caller switching to the
-        speakerphone) or jumps to a new delay (a jitter buffer resizes, the call re-routes)
-        fills only the newest frames of the delay search's window, too little for its
-        acceptance test; so the lag it finds is checked on the newest 40 ms of what the echo
-        model left (the residual), at the timing-slip test's threshold: echo the model misses
-        matches the bot's audio there, a caller does not, however quiet.
+        speakerphone) fills only the newest frames of the delay search's window, too little
+        for its acceptance test; so the lag it finds is checked on the newest 40 ms alone, at
+        the timing-slip test's threshold: echo matches the bot's audio there, caller speech
+        does not.
         """
         found = self._best_lag()
         if found is None:
             return False
         lag, n = found[0], _ONSET_WINDOW
-        if self.delay is not None and abs(lag - self.delay) <= 2:
-            return False  # the delay the model has: what it misses is its leak's business
         residual = self._residual_window.view[-n:]
         far = self._far[self._far.size - lag - n : self._far.size - lag]
         rho = float(residual @ far) / (float(np.sqrt((residual @ residual) * (far @ far))) + 1e-9)
@@ -329,20 +328,31 @@ class EchoDetector:
             self._far_frame_power[: -powers.size] = self._far_frame_power[powers.size :]
             self._far_frame_power[-powers.size :] = powers
 
-    def _shifted_echo(self) -> bool:
-        """Does the last 60 ms of input match the far audio at a lag near the delay?
+    def _moved_echo(self) -> bool:
+        """Does the last 60 ms of what the echo model left match the far audio at some lag?
 
         Playback timing can slip by a frame or two (a jitter buffer underruns, the bot process
-        stalls): then the echo model predicts the wrong samples and the residual looks like
-        speech. Caller speech over the echo lowers this correlation; a shifted echo doesn't.
+        stalls), or the delay can jump by a few hundred ms (a jitter buffer resizes, the call
+        is re-routed): then the echo model predicts the wrong samples and the residual looks
+        like speech. A caller over the echo, however quiet, is not the far audio at any lag;
+        a moved echo is. A lag more than 2 samples away becomes the delay at once (the delay
+        search's quarter second would still be full of the old one); at the old lag, the
+        search runs on the next frame.
         """
-        window, reach = _SHIFT_WINDOW, _SHIFT_REACH
+        window = _SHIFT_WINDOW
         near = self._residual_window.view[-window:]
-        end = self._far.size - max(0, self.delay - reach)
-        far = self._far[max(0, end - window - 2 * reach) : end]
-        if far.size < window + 1:
+        far = self._far[self._far.size - window - self._max_lag :]
+        rho = _normalised_correlation(far, near)
+        best = int(np.argmax(rho))
+        if float(rho[best]) <= _SHIFT_CORR:
             return False
-        return float(np.max(_normalised_correlation(far, near))) > _SHIFT_CORR
+        lag = self._max_lag - best
+        if abs(lag - self.delay) > 2:
+            self._candidate = self.delay = lag
+            self._reset_filter()
+        else:
+            self._frames = -1  # the next frame searches
+        return True
 
     def _track_erl_bound(self, near_power: float) -> None:
         # Until the filter's prediction is trusted the bound is what judges the input: a delay
