@@ -329,20 +329,20 @@ class EchoDetector:
             self._far_frame_power[-powers.size :] = powers
 
     def _moved_echo(self) -> bool:
-        """Does the last 60 ms of what the echo model left match the far audio at some lag?
+        """Is this speech-like frame the bot's audio at a lag the echo model does not have?
 
         Playback timing can slip by a frame or two (a jitter buffer underruns, the bot process
         stalls), or the delay can jump by a few hundred ms (a jitter buffer resizes, the call
         is re-routed): then the echo model predicts the wrong samples and the residual looks
-        like speech. A caller over the echo, however quiet, is not the far audio at any lag;
-        a moved echo is. A lag more than 2 samples away becomes the delay at once (the delay
-        search's quarter second would still be full of the old one); at the old lag, the
-        search runs on the next frame.
+        like speech. The newest 40 ms of input are correlated with the far audio at every
+        lag: a caller (even over the echo) matches nowhere above _SHIFT_CORR, a moved echo
+        does, at its new lag, which becomes the delay at once (the delay search's quarter
+        second would still be full of the old one). At the known delay, the echo dominates a
+        quieter caller's input: then only a residual that is itself the far audio is echo.
         """
-        window = _SHIFT_WINDOW
-        near = self._residual_window.view[-window:]
-        far = self._far[self._far.size - window - self._max_lag :]
-        rho = _normalised_correlation(far, near)
+        n = _ONSET_WINDOW
+        far = self._far[self._far.size - n - self._max_lag :]
+        rho = _normalised_correlation(far, self._near[-n:])
         best = int(np.argmax(rho))
         if float(rho[best]) <= _SHIFT_CORR:
             return False
@@ -350,8 +350,13 @@ class EchoDetector:
         if abs(lag - self.delay) > 2:
             self._candidate = self.delay = lag
             self._reset_filter()
-        else:
-            self._frames = -1  # the next frame searches
+            return True
+        residual = self._residual_window.view[-n:]
+        at_delay = far[best : best + n]
+        denom = float(np.sqrt((residual @ residual) * (at_delay @ at_delay))) + 1e-9
+        if float(residual @ at_delay) / denom <= _SHIFT_CORR:
+            return False
+        self._frames = -1  # the model misses its own echo: search on the next frame
         return True
 
     def _track_erl_bound(self, near_power: float) -> None:
