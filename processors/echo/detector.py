@@ -40,15 +40,19 @@ _ACCEPT_CORR = 0.5  # normalised correlation that makes a first delay estimate b
 _CONFIRM_CORR = 0.25  # weaker estimates count when two in a row agree
 _FULL_SCALE_POWER = 32768.0**2
 _GUARD_FRAMES = 2  # +-40 ms of playback-timing slip covered by the guard
-_GUARD_GAIN = 10 ** (-12 / 10)
+_GUARD_GAIN = 10 ** (-24 / 10)
 _BOUND_DECAY = 10 ** (-0.5 / 10)
 _SHIFT_WINDOW = 480  # 60 ms of input checked against shifted far audio
+_SLIP_REACH = 480  # +-60 ms: a playback-timing slip
+_STEP_CORR = 0.9  # beyond that (a delay step) the match must be closer
 _SHIFT_CORR = 0.8  # caller speech at the echo's level gives ~0.7, a shifted echo ~0.9+
 _ONSET_WINDOW = 2 * FRAME  # newest input checked when echo shows up before any delay is known
 _NOISE_WINDOW = 75  # frames (1.5 s) over which the residual's minimum is the noise floor
 _NOISE_MIN_FRAMES = 15  # ... once this many are in (300 ms), looked at every _NOISE_EVERY
 _NOISE_EVERY = 5
 _TAIL_DECAY = 0.5  # per frame: -3 dB per 20 ms, a 400 ms RT60
+_LEAK_MIN_WEIGHTED = 10 ** (-25 / 10)
+_LEAK_RISE = 10 ** (0.3 / 10)
 _TAIL_RISE = 10 ** (0.5 / 10)
 _TAIL_START = 0.3  # -5 dB: about where a room tail starts, learned from there
 _TAIL_REGION = 0.1  # frames whose predicted echo is 10 dB under the envelope are in the tail
@@ -87,6 +91,9 @@ def _fft_size(n: int) -> int:
     return best
 
 
+_SILENT_POWER = 32768.0**2 * 1e-6  # -60 dBFS
+
+
 def _normalised_correlation(far: np.ndarray, near: np.ndarray) -> np.ndarray:
     """For every placement of ``near`` along ``far``: their normalised correlation. One
     direct correlation and a running sum of squares, instead of a matrix of every window."""
@@ -98,8 +105,12 @@ def _normalised_correlation(far: np.ndarray, near: np.ndarray) -> np.ndarray:
     else:
         dots = np.correlate(far, near, "valid")
     energy = np.concatenate(([0.0], np.cumsum(far * far)))
-    window_energy = np.maximum(energy[n:] - energy[:-n], 0.0)
-    return dots / (np.sqrt(window_energy * float(near @ near)) + 1e-9)
+    window_energy = energy[n:] - energy[:-n]
+    # Silent stretches of far audio (before the bot spoke): the running sum's rounding and
+    # the FFT's would divide noise by nearly nothing there. Below -60 dBFS, no match.
+    audible = window_energy > n * _SILENT_POWER
+    rho = dots / (np.sqrt(np.where(audible, window_energy, 1.0) * float(near @ near)) + 1e-9)
+    return np.where(audible, rho, 0.0)
 
 
 def power_db(power: float) -> float:
@@ -198,6 +209,8 @@ class EchoDetector:
         self._w32 = np.zeros(_TAPS, dtype=np.float32)
         self._adapted = 0
         self._leak = 1.0
+        self._leak_num = 0.0
+        self._leak_den = 1e-9
         self._confirmed = 0
 
     # ------------------------------------------------------------------ per frame
@@ -344,9 +357,12 @@ class EchoDetector:
         far = self._far[self._far.size - n - self._max_lag :]
         rho = _normalised_correlation(far, self._near[-n:])
         best = int(np.argmax(rho))
-        if float(rho[best]) <= _SHIFT_CORR:
-            return False
         lag = self._max_lag - best
+        # Far from the delay, many more lags could match 40 ms of speech by chance (a
+        # voiced sound at the same pitch): a step must match better than a slip.
+        needed = _SHIFT_CORR if abs(lag - self.delay) <= _SLIP_REACH else _STEP_CORR
+        if float(rho[best]) <= needed:
+            return False
         if abs(lag - self.delay) > 2:
             self._candidate = self.delay = lag
             self._reset_filter()
@@ -430,8 +446,17 @@ class EchoDetector:
             self._w = np.linalg.solve(regularised, self._p)
             self._w32 = self._w.astype(np.float32)
         if self._adapted > _MIN_ADAPT_FRAMES and echo_power > self._noise:
-            ratio = residual_power / echo_power
-            self._leak = min(max(0.9 * self._leak + 0.1 * ratio, 1e-3), 1.0)
+            # Falls at once, rises 0.3 dB a frame: the onset of a caller quieter than the echo
+            # is not yet speech, and must not teach the leak to expect it.
+            # Power-weighted: the loud frames say what the filter cancels, not the quiet
+            # edges of words where the ratio of two small powers is noisy.
+            self._leak_num = 0.9 * self._leak_num + max(residual_power - self._noise, 0.0)
+            self._leak_den = 0.9 * self._leak_den + echo_power
+            ratio = max(self._leak_num / self._leak_den, _LEAK_MIN_WEIGHTED)
+            if ratio < self._leak:
+                self._leak = max(0.9 * self._leak + 0.1 * ratio, 1e-3)
+            else:
+                self._leak = min(self._leak * _LEAK_RISE, 0.9 * self._leak + 0.1 * ratio, 1.0)
             erl = echo_power / far_power
             self._erl = min(max(0.9 * self._erl + 0.1 * erl, 1e-4), 1.0)
             self._erl_measured = True

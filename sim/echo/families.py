@@ -271,10 +271,11 @@ def quiet_barge(index: int, count: int, seed: int) -> Scenario:
     b = _Builder("quiet_barge", index, seed, 2_006)
     far = b.bot_turns(1)
     delay_ms = float(b.rng.uniform(20, 250))
-    erl_db = float(b.rng.uniform(6, 12))
-    b.meta.update(delay_ms=round(delay_ms, 1), erl_db=round(erl_db, 1))
+    erl_db = float(b.rng.uniform(0, 6))  # a loud echo: the caller is quiet next to it
+    noise_dbfs = float(b.rng.uniform(-70, -60))  # yet well above the line's noise
+    b.meta.update(delay_ms=round(delay_ms, 1), erl_db=round(erl_db, 1), noise_dbfs=noise_dbfs)
     echo = _echo(_mu_law(far), delay_ms, erl_db, None)
-    near = echo + _noise(b, far.size)
+    near = echo + line_noise(far.size, noise_dbfs, b.rng)
     below_db = _spread(index, count, 10, 18)
     level = _dbfs(echo) - below_db
     b.meta["below_echo_db"] = round(below_db, 1)
