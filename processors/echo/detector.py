@@ -288,6 +288,21 @@ class EchoDetector:
             return self._erl
         return self._erl_bound if self.delay is None else 1.0
 
+    def _predicted_correlation(self, n: int) -> np.ndarray:
+        """Normalised correlation of the newest ``n`` input samples with the echo the filter
+        would predict at every delay from ``max_lag`` down to _PRE_TAPS (index = max_lag -
+        delay; the few shortest delays are left at 0)."""
+        size = self._far.size
+        filtered = np.correlate(self._far, self._w, "valid")  # [j] = sum_i w[i] far[j + i]
+        # The prediction at delay L for input sample t is filtered[t - (L - _PRE_TAPS + TAPS
+        # - 1)]: over the newest n samples and every L, this stretch.
+        hi = size - _TAPS + 1
+        lo = hi - n - self._max_lag + _PRE_TAPS
+        rho = _normalised_correlation(filtered[lo:hi], self._near[-n:])
+        out = np.zeros(self._max_lag + 1)
+        out[: rho.size] = rho
+        return out
+
     def _echo_found_now(self) -> bool:
         """Before any delay is known: is this speech-like input the bot's audio after all?
 
@@ -355,7 +370,12 @@ class EchoDetector:
         """
         n = _ONSET_WINDOW
         far = self._far[self._far.size - n - self._max_lag :]
-        rho = _normalised_correlation(far, self._near[-n:])
+        if self._adapted >= _MIN_ADAPT_FRAMES:
+            # Through the echo filter, as the echo would be at each lag: the line's band-pass
+            # and the room make the raw far audio a poorer match than its prediction.
+            rho = self._predicted_correlation(n)
+        else:
+            rho = _normalised_correlation(far, self._near[-n:])
         best = int(np.argmax(rho))
         lag = self._max_lag - best
         # Far from the delay, many more lags could match 40 ms of speech by chance (a
