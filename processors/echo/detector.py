@@ -244,6 +244,8 @@ class EchoDetector:
             speech = False  # the echo moved (a timing slip, a delay step)
         elif speech and adapt and self.delay is None and self._echo_found_now():
             speech = False  # echo where the bound expected none: judged at 0 dB from now on
+        elif not speech and adapt and self.delay is None and self._caller_not_echo(residual_power):
+            speech = True  # loud, but nothing like the bot's audio: a caller already talking
         self._track_noise(residual_power, echo_power)
         if adapt and not speech:
             self._learn(near, x, residual_power, echo_power)
@@ -287,6 +289,20 @@ class EchoDetector:
         if self._erl_measured:
             return self._erl
         return self._erl_bound if self.delay is None else 1.0
+
+    def _caller_not_echo(self, near_power: float) -> bool:
+        """Before any delay is known, is input the bound calls echo unlike the bot's audio?
+
+        A caller already talking when the bot starts (or talking over its first words) is
+        loud next to the bot's audio, which teaches the ERL bound to expect that loudness
+        as echo: the bound alone would never let them through. Echo matches the far audio
+        at some lag; a caller does not, at any."""
+        if near_power < max(self._floor, self._excess * self._noise):
+            return False
+        if float(self._far_frame_power.max()) < self._floor:
+            return False
+        found = self._best_lag()
+        return found is not None and found[1] < _CONFIRM_CORR
 
     def _predicted_correlation(self, n: int) -> np.ndarray:
         """Normalised correlation of the newest ``n`` input samples with the echo the filter
