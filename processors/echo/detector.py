@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.config.echo import EchoThresholds
+from processors.echo.correlation import fft_size, normalised_correlation
+from processors.echo.noise_floor import NoiseFloor
 from processors.echo.sliding_window import SlidingWindow
 
 RATE = 8000
@@ -45,11 +47,9 @@ _BOUND_DECAY = 10 ** (-0.5 / 10)
 _SHIFT_WINDOW = 480  # 60 ms of input checked against shifted far audio
 _SLIP_REACH = 480  # +-60 ms: a playback-timing slip
 _STEP_CORR = 0.9  # beyond that (a delay step) the match must be closer
+_MOVED_MARGIN = 0.3  # a moved echo matches its new lag this much better than the old
 _SHIFT_CORR = 0.8  # caller speech at the echo's level gives ~0.7, a shifted echo ~0.9+
 _ONSET_WINDOW = 2 * FRAME  # newest input checked when echo shows up before any delay is known
-_NOISE_WINDOW = 75  # frames (1.5 s) over which the residual's minimum is the noise floor
-_NOISE_MIN_FRAMES = 15  # ... once this many are in (300 ms), looked at every _NOISE_EVERY
-_NOISE_EVERY = 5
 _TAIL_DECAY = 0.5  # per frame: -3 dB per 20 ms, a 400 ms RT60
 _LEAK_MIN_WEIGHTED = 10 ** (-25 / 10)
 _LEAK_RISE = 10 ** (0.3 / 10)
@@ -71,46 +71,6 @@ def _power(samples: np.ndarray) -> float:
 def _frame_powers(samples: np.ndarray) -> np.ndarray:
     frames = samples.reshape(-1, FRAME)
     return np.einsum("ij,ij->i", frames, frames) / FRAME
-
-
-def _fft_size(n: int) -> int:
-    """The smallest 2^a 3^b 5^c >= n: as fast as a power of two for pocketfft, and up to
-    ~1.6x shorter. The delay search correlates a window of input against window + max lag
-    of far audio; a circular correlation of that length has no wrap-around at the lags read."""
-    best = 1 << (n - 1).bit_length()
-    p5 = 1
-    while p5 < best:
-        p35 = p5
-        while p35 < best:
-            size = p35
-            while size < n:
-                size *= 2
-            best = min(best, size)
-            p35 *= 3
-        p5 *= 5
-    return best
-
-
-_SILENT_POWER = 32768.0**2 * 1e-6  # -60 dBFS
-
-
-def _normalised_correlation(far: np.ndarray, near: np.ndarray) -> np.ndarray:
-    """For every placement of ``near`` along ``far``: their normalised correlation. One
-    direct correlation and a running sum of squares, instead of a matrix of every window."""
-    n = near.size
-    if far.size > 4 * n:  # long reach: by FFT
-        size = _fft_size(far.size)
-        spectrum = np.fft.rfft(far, size) * np.conj(np.fft.rfft(near, size))
-        dots = np.fft.irfft(spectrum, size)[: far.size - n + 1]
-    else:
-        dots = np.correlate(far, near, "valid")
-    energy = np.concatenate(([0.0], np.cumsum(far * far)))
-    window_energy = energy[n:] - energy[:-n]
-    # Silent stretches of far audio (before the bot spoke): the running sum's rounding and
-    # the FFT's would divide noise by nearly nothing there. Below -60 dBFS, no match.
-    audible = window_energy > n * _SILENT_POWER
-    rho = dots / (np.sqrt(np.where(audible, window_energy, 1.0) * float(near @ near)) + 1e-9)
-    return np.where(audible, rho, 0.0)
 
 
 def power_db(power: float) -> float:
@@ -150,19 +110,13 @@ class EchoDetector:
     def __init__(self, thresholds: EchoThresholds) -> None:
         self.t = thresholds
         self._max_lag = thresholds.max_delay_ms * RATE // 1000
-        self._n_fft = _fft_size(_XCORR_WINDOW + self._max_lag)
+        self._n_fft = fft_size(_XCORR_WINDOW + self._max_lag)
         self._far_window = SlidingWindow(_XCORR_WINDOW + self._max_lag + _TAPS + FRAME)
         self._near_window = SlidingWindow(_XCORR_WINDOW)
         # What the echo filter left of the input (the input itself while it is not trusted):
         # the checks that tell a moved echo from a caller look at this, so a caller quieter
         # than the echo is not taken for the echo it talks over.
         self._residual_window = SlidingWindow(_SHIFT_WINDOW)
-        # Residual power of the last _NOISE_WINDOW frames: its minimum is the noise under
-        # everything (caller and bot both pause within 1.5 s).
-        self._recent_residual = np.full(_NOISE_WINDOW, np.inf)
-        self._recent_at = 0
-        self._quiet_residual = np.zeros(_NOISE_WINDOW)
-        self._quiet_at = 0
         # Room tail: the predicted echo's power, held and decaying 3 dB per frame (RT60
         # 400 ms), and how much of it the input still carries once the bot's words stop.
         self._echo_envelope = 0.0
@@ -170,6 +124,7 @@ class EchoDetector:
         self._far_frame_power = np.zeros(self._max_lag // FRAME + 2)
         self._excess = 10 ** (thresholds.excess_db / 10)
         self._floor = db_to_power(thresholds.floor_dbfs)
+        self._noise_floor = NoiseFloor(self._floor)
         self._noise = self._floor
         self._frames = 0
         self.delay: int | None = None
@@ -314,7 +269,7 @@ class EchoDetector:
         # - 1)]: over the newest n samples and every L, this stretch.
         hi = size - _TAPS + 1
         lo = hi - n - self._max_lag + _PRE_TAPS
-        rho = _normalised_correlation(filtered[lo:hi], self._near[-n:])
+        rho = normalised_correlation(filtered[lo:hi], self._near[-n:])
         out = np.zeros(self._max_lag + 1)
         out[: rho.size] = rho
         return out
@@ -391,7 +346,7 @@ class EchoDetector:
             # and the room make the raw far audio a poorer match than its prediction.
             rho = self._predicted_correlation(n)
         else:
-            rho = _normalised_correlation(far, self._near[-n:])
+            rho = normalised_correlation(far, self._near[-n:])
         best = int(np.argmax(rho))
         lag = self._max_lag - best
         # Far from the delay, many more lags could match 40 ms of speech by chance (a
@@ -399,7 +354,10 @@ class EchoDetector:
         needed = _SHIFT_CORR if abs(lag - self.delay) <= _SLIP_REACH else _STEP_CORR
         if float(rho[best]) <= needed:
             return False
-        if abs(lag - self.delay) > 2:
+        at_delay = float(rho[min(max(self._max_lag - self.delay, 0), rho.size - 1)])
+        if abs(lag - self.delay) > 2 and float(rho[best]) - at_delay >= _MOVED_MARGIN:
+            # (A pitch period away, voiced speech matches nearly as well as at its delay: a
+            # moved echo leaves nothing at the old one.)
             self._candidate = self.delay = lag
             self._reset_filter()
             return True
@@ -430,27 +388,7 @@ class EchoDetector:
         return self._erl * float(self._far_frame_power[lo:hi].max()) * _GUARD_GAIN
 
     def _track_noise(self, residual_power: float, echo_power: float) -> None:
-        # Falls fast, rises ~1 dB/s, so speech bursts barely lift it; and never stays below
-        # the residual's minimum over the last 1.5 s (a noisy line: caller, bot and their
-        # echo all pause within that, the noise does not).
-        if residual_power < self._noise:
-            self._noise = 0.8 * self._noise + 0.2 * residual_power
-        elif echo_power < self._noise:  # don't learn the floor from echo leak
-            self._noise *= 1.012
-        self._recent_residual[self._recent_at % _NOISE_WINDOW] = residual_power
-        self._recent_at += 1
-        if self._recent_at >= _NOISE_MIN_FRAMES and self._recent_at % _NOISE_EVERY == 0:
-            self._noise = max(self._noise, float(self._recent_residual.min()))
-        if echo_power < self._noise:
-            # Frames with no echo to speak of: their low percentile is the floor of a babble
-            # (other voices fluctuate 10 dB and more above their own minimum).
-            self._quiet_residual[self._quiet_at % _NOISE_WINDOW] = residual_power
-            self._quiet_at += 1
-            if self._quiet_at >= _NOISE_MIN_FRAMES and self._quiet_at % _NOISE_EVERY == 0:
-                seen = self._quiet_residual[: min(self._quiet_at, _NOISE_WINDOW)]
-                rank = seen.size // 5  # the 20th percentile
-                self._noise = max(self._noise, float(np.partition(seen, rank)[rank]))
-        self._noise = max(self._noise, 1.0)
+        self._noise = self._noise_floor.track(residual_power, echo_power)
 
     # ---------------------------------------------------------------- echo path
     def _regressors(self) -> np.ndarray:
