@@ -51,7 +51,6 @@ _MOVED_MARGIN = 0.3  # a moved echo matches its new lag this much better than th
 _SHIFT_CORR = 0.8  # caller speech at the echo's level gives ~0.7, a shifted echo ~0.9+
 _ONSET_WINDOW = 2 * FRAME  # newest input checked when echo shows up before any delay is known
 _TAIL_DECAY = 0.5  # per frame: -3 dB per 20 ms, a 400 ms RT60
-_LEAK_MIN_WEIGHTED = 10 ** (-25 / 10)
 _LEAK_RISE = 10 ** (0.3 / 10)
 _TAIL_RISE = 10 ** (0.5 / 10)
 _TAIL_START = 0.3  # -5 dB: about where a room tail starts, learned from there
@@ -164,8 +163,6 @@ class EchoDetector:
         self._w32 = np.zeros(_TAPS, dtype=np.float32)
         self._adapted = 0
         self._leak = 1.0
-        self._leak_num = 0.0
-        self._leak_den = 1e-9
         self._confirmed = 0
 
     # ------------------------------------------------------------------ per frame
@@ -355,9 +352,10 @@ class EchoDetector:
         if float(rho[best]) <= needed:
             return False
         at_delay = float(rho[min(max(self._max_lag - self.delay, 0), rho.size - 1)])
-        if abs(lag - self.delay) > 2 and float(rho[best]) - at_delay >= _MOVED_MARGIN:
+        if lag != self.delay and float(rho[best]) - at_delay >= _MOVED_MARGIN:
             # (A pitch period away, voiced speech matches nearly as well as at its delay: a
-            # moved echo leaves nothing at the old one.)
+            # moved echo leaves nothing at the old one. One sample is a move too: the filter
+            # was fitted sample by sample, and a line's clock can slip by one.)
             self._candidate = self.delay = lag
             self._reset_filter()
             return True
@@ -422,11 +420,7 @@ class EchoDetector:
         if self._adapted > _MIN_ADAPT_FRAMES and echo_power > self._noise:
             # Falls at once, rises 0.3 dB a frame: the onset of a caller quieter than the echo
             # is not yet speech, and must not teach the leak to expect it.
-            # Power-weighted: the loud frames say what the filter cancels, not the quiet
-            # edges of words where the ratio of two small powers is noisy.
-            self._leak_num = 0.9 * self._leak_num + max(residual_power - self._noise, 0.0)
-            self._leak_den = 0.9 * self._leak_den + echo_power
-            ratio = max(self._leak_num / self._leak_den, _LEAK_MIN_WEIGHTED)
+            ratio = residual_power / echo_power
             if ratio < self._leak:
                 self._leak = max(0.9 * self._leak + 0.1 * ratio, 1e-3)
             else:
