@@ -13,19 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from bench.echo_summary import MODE_ORDER
-
-LABELS = {
-    "reference": "ours (reference)",
-    "webrtc_aec3_silero": "WebRTC AEC3 + Silero",
-    "mute_while_speaking": "mute while speaking",
-    "no_gate": "no gate",
-}
-
-
-def _missed(m: dict) -> int:
-    recall = m["barge_in_recall"]
-    return round(m["barge_ins_caught"] / recall) - m["barge_ins_caught"] if recall else 0
+from bench.echo_summary import LABELS, MODE_ORDER, missed_barge_ins
 
 
 def plot(out: str, reports: list[dict]) -> None:
@@ -42,7 +30,7 @@ def plot(out: str, reports: list[dict]) -> None:
     width = 0.8 / len(modes)
     for i, mode in enumerate(modes):
         false = [sum(r["by_family"][f][mode]["false_barge_ins"] for r in reports) for f in families]
-        missed = [sum(_missed(r["by_family"][f][mode]) for r in reports) for f in families]
+        missed = [sum(missed_barge_ins(r["by_family"][f][mode]) for r in reports) for f in families]
         axes[0].bar(x + i * width, false, width, label=LABELS.get(mode, mode))
         axes[1].bar(x + i * width, missed, width, label=LABELS.get(mode, mode))
     seeds = ", ".join(str(r.get("seed")) for r in reports)

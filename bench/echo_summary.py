@@ -40,7 +40,60 @@ def rows(report: dict) -> list[str]:
     return out
 
 
+def markdown(reports: list[dict]) -> str:
+    """One table per family, every mode, the seeds side by side (docs/echo_gate.md)."""
+    seeds = [r.get("seed") for r in reports]
+    out = []
+    for family in reports[0]["by_family"]:
+        n = reports[0]["by_family"][family]["reference"]["scenarios"]
+        out += [
+            f"**{family}** ({n} scenarios per seed; seeds {' / '.join(map(str, seeds))})",
+            "",
+            "| | false barge-ins | missed barge-ins | recall | catch p95 | flutter per turn |",
+            "|---|---|---|---|---|---|",
+        ]
+        for mode in MODE_ORDER:
+            if mode not in reports[0]["by_family"][family]:
+                continue
+            ms = [r["by_family"][family][mode] for r in reports]
+
+            def cell(key, ms=ms) -> str:
+                return " / ".join("–" if m[key] is None else str(m[key]) for m in ms)
+
+            missed = " / ".join(str(missed_barge_ins(m)) for m in ms)
+            recall = " / ".join(
+                "–" if m["barge_in_recall"] is None else f"{m['barge_in_recall']:.0%}" for m in ms
+            )
+            p95 = " / ".join(
+                "–" if m["catch_latency_p95_s"] is None else f"{m['catch_latency_p95_s']:.2f} s"
+                for m in ms
+            )
+            out.append(
+                f"| {LABELS[mode]} | {cell('false_barge_ins')} | {missed} | {recall} | {p95} | "
+                f"{cell('flutter_per_bot_turn')} |"
+            )
+        out.append("")
+    return "\n".join(out)
+
+
+def missed_barge_ins(m: dict) -> int:
+    recall = m["barge_in_recall"]
+    return round(m["barge_ins_caught"] / recall) - m["barge_ins_caught"] if recall else 0
+
+
+LABELS = {
+    "reference": "ours (reference)",
+    "webrtc_aec3_silero": "WebRTC AEC3 + Silero VAD",
+    "mute_while_speaking": "mute while speaking",
+    "no_gate": "no gate",
+}
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: python -m bench.echo_summary REPORT.json")
-    print("\n".join(rows(json.loads(Path(sys.argv[1]).read_text()))))
+    args = sys.argv[1:]
+    as_markdown = bool(args) and args[0] == "--markdown"
+    paths = args[1:] if as_markdown else args
+    if not paths or (not as_markdown and len(paths) != 1):
+        sys.exit("usage: python -m bench.echo_summary [--markdown] REPORT.json [REPORT.json ...]")
+    reports = [json.loads(Path(p).read_text()) for p in paths]
+    print(markdown(reports) if as_markdown else "\n".join(rows(reports[0])))

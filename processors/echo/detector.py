@@ -42,7 +42,7 @@ _ACCEPT_CORR = 0.5  # normalised correlation that makes a first delay estimate b
 _CONFIRM_CORR = 0.25  # weaker estimates count when two in a row agree
 _FULL_SCALE_POWER = 32768.0**2
 _GUARD_FRAMES = 2  # +-40 ms of playback-timing slip covered by the guard
-_GUARD_GAIN = 10 ** (-24 / 10)
+_GUARD_GAIN = 10 ** (-12 / 10)
 _BOUND_DECAY = 10 ** (-0.5 / 10)
 _SHIFT_WINDOW = 480  # 60 ms of input checked against shifted far audio
 _SLIP_REACH = 480  # +-60 ms: a playback-timing slip
@@ -51,7 +51,6 @@ _MOVED_MARGIN = 0.3  # a moved echo matches its new lag this much better than th
 _SHIFT_CORR = 0.8  # caller speech at the echo's level gives ~0.7, a shifted echo ~0.9+
 _ONSET_WINDOW = 2 * FRAME  # newest input checked when echo shows up before any delay is known
 _TAIL_DECAY = 0.5  # per frame: -3 dB per 20 ms, a 400 ms RT60
-_LEAK_RISE = 10 ** (0.3 / 10)
 _TAIL_RISE = 10 ** (0.5 / 10)
 _TAIL_START = 0.3  # -5 dB: about where a room tail starts, learned from there
 _TAIL_REGION = 0.1  # frames whose predicted echo is 10 dB under the envelope are in the tail
@@ -418,13 +417,8 @@ class EchoDetector:
             self._w = np.linalg.solve(regularised, self._p)
             self._w32 = self._w.astype(np.float32)
         if self._adapted > _MIN_ADAPT_FRAMES and echo_power > self._noise:
-            # Falls at once, rises 0.3 dB a frame: the onset of a caller quieter than the echo
-            # is not yet speech, and must not teach the leak to expect it.
             ratio = residual_power / echo_power
-            if ratio < self._leak:
-                self._leak = max(0.9 * self._leak + 0.1 * ratio, 1e-3)
-            else:
-                self._leak = min(self._leak * _LEAK_RISE, 0.9 * self._leak + 0.1 * ratio, 1.0)
+            self._leak = min(max(0.9 * self._leak + 0.1 * ratio, 1e-3), 1.0)
             erl = echo_power / far_power
             self._erl = min(max(0.9 * self._erl + 0.1 * erl, 1e-4), 1.0)
             self._erl_measured = True
