@@ -6,7 +6,7 @@ Three estimates, the largest wins:
   bursts barely lift it;
 - the residual's minimum over the last 1.5 s (from 300 ms in): on a noisy line the caller,
   the bot and its echo all pause within that, the noise does not;
-- on frames without echo to speak of, the residual's 20th percentile over the last 75 such
+- on frames without echo to speak of, the residual's 40th percentile over the last 75 such
   frames: the floor of babble (other voices fluctuate 10 dB and more above their minimum).
 """
 
@@ -43,7 +43,7 @@ class NoiseFloor:
             self._quiet_at += 1
             if self._quiet_at >= _MIN_FRAMES and self._quiet_at % _EVERY == 0:
                 seen = self._quiet[: min(self._quiet_at, _WINDOW)]
-                rank = seen.size // 5  # the 20th percentile
+                rank = seen.size * 2 // 5  # the 40th percentile
                 self.power = max(self.power, float(np.partition(seen, rank)[rank]))
         self.power = max(self.power, 1.0)
         return self.power
