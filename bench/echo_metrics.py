@@ -45,10 +45,16 @@ def far_active_frames(far: np.ndarray, floor: float = 200.0) -> np.ndarray:
 
 
 def score(
-    run: GateRun, far_active: np.ndarray, speech: list[tuple[float, float]], bot_turns: int
+    run: GateRun,
+    far_active: np.ndarray,
+    speech: list[tuple[float, float]],
+    bot_turns: int,
+    echo_reach_s: float = ECHO_REACH_S,
 ) -> ScenarioScore:
+    """``echo_reach_s``: how long after the bot's audio its echo can still be on the input
+    (a scenario's ``meta.echo_reach_s``: long delays and room tails reach further)."""
     n = run.passed.size
-    reach = round(ECHO_REACH_S / FRAME_S)
+    reach = round(max(ECHO_REACH_S, echo_reach_s) / FRAME_S)
     # Echo can be on the input for `reach` frames after any audible bot frame.
     echo_possible = np.convolve(far_active[:n].astype(int), np.ones(reach + 1, dtype=int))[:n] > 0
     caller = np.zeros(n, dtype=bool)

@@ -39,15 +39,16 @@ class EchoThresholds(BaseModel):
     pre_roll_ms: PreRollMs = 100
     # How long after the bot's last played audio the gate keeps judging (the echo's way back).
     tail_ms: TailMs = 500
-    # Longest echo-path delay searched by cross-correlation (line + network + room).
-    max_delay_ms: MaxDelayMs = 400
+    # Longest echo-path delay searched by cross-correlation (line + network + room): SIP
+    # trunks and PBX jitter buffers give round trips up to 600 ms (docs/echo_gate.md).
+    max_delay_ms: MaxDelayMs = 640
 
 
 ECHO_PRESETS: dict[str, EchoThresholds] = {
     # Phone lines and most speakerphones: the numbers the benchmark table is measured with.
     "balanced": EchoThresholds(),
     # Loud rooms or long mobile/VoIP paths: more evidence before opening, a longer tail.
-    "strict": EchoThresholds(excess_db=11.0, open_ms=100, tail_ms=800, max_delay_ms=600),
+    "strict": EchoThresholds(excess_db=11.0, open_ms=100, tail_ms=800),
     # Quiet headsets: open on less evidence, shorter tail; faster barge-ins, more echo risk.
     "sensitive": EchoThresholds(excess_db=6.0, open_ms=40, close_ms=300, tail_ms=300),
 }

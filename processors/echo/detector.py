@@ -22,9 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from bot.config.echo import EchoThresholds
+from processors.echo.correlation import fft_size, normalised_correlation
+from processors.echo.noise_floor import NoiseFloor
 from processors.echo.sliding_window import SlidingWindow
 
 RATE = 8000
@@ -32,8 +33,9 @@ FRAME = 160  # 20 ms
 _TAPS = 48  # 6 ms of echo path around the delay: telephone band-pass and a short room
 _PRE_TAPS = 8  # the filter starts this many samples before the correlation peak
 _XCORR_WINDOW = 2048  # 256 ms of input correlated against the far history
-_EYE = np.eye(_TAPS)
 _XCORR_EVERY = 5  # frames between delay searches (100 ms)
+_XCORR_EVERY_SETTLED = 25  # ... once the delay is settled (500 ms)
+_SETTLED_CONFIRMATIONS = 3  # searches in a row that found the same delay
 _FORGET = 0.97  # per-frame memory of the echo-path statistics (~0.7 s)
 _MIN_ADAPT_FRAMES = 4  # filter frames accumulated before its prediction is trusted
 _ACCEPT_CORR = 0.5  # normalised correlation that makes a first delay estimate believable
@@ -43,9 +45,15 @@ _GUARD_FRAMES = 2  # +-40 ms of playback-timing slip covered by the guard
 _GUARD_GAIN = 10 ** (-12 / 10)
 _BOUND_DECAY = 10 ** (-0.5 / 10)
 _SHIFT_WINDOW = 480  # 60 ms of input checked against shifted far audio
-_SHIFT_REACH = 480  # +-60 ms around the delay
+_SLIP_REACH = 480  # +-60 ms: a playback-timing slip
+_STEP_CORR = 0.9  # beyond that (a delay step) the match must be closer
+_MOVED_MARGIN = 0.3  # a moved echo matches its new lag this much better than the old
 _SHIFT_CORR = 0.8  # caller speech at the echo's level gives ~0.7, a shifted echo ~0.9+
 _ONSET_WINDOW = 2 * FRAME  # newest input checked when echo shows up before any delay is known
+_TAIL_DECAY = 0.5  # per frame: -3 dB per 20 ms, a 400 ms RT60
+_TAIL_RISE = 10 ** (0.5 / 10)
+_TAIL_START = 0.3  # -5 dB: about where a room tail starts, learned from there
+_TAIL_REGION = 0.1  # frames whose predicted echo is 10 dB under the envelope are in the tail
 
 
 def db_to_power(dbfs: float) -> float:
@@ -69,24 +77,52 @@ def power_db(power: float) -> float:
 
 @dataclass
 class FrameVerdict:
-    """What one frame looked like; ``speech`` is the only field the gate acts on."""
+    """What one frame looked like; ``speech`` is the only field the gate acts on. Powers are
+    kept as they are and turned into dB only when read (a log line at a state change), not
+    on every frame."""
 
     speech: bool
-    residual_db: float
-    echo_db: float
-    delay_ms: float | None
-    erl_db: float | None
+    residual_power: float
+    echo_power: float
+    delay: int | None
+    erl: float | None
+
+    @property
+    def residual_db(self) -> float:
+        return power_db(self.residual_power)
+
+    @property
+    def echo_db(self) -> float:
+        return power_db(self.echo_power)
+
+    @property
+    def delay_ms(self) -> float | None:
+        return None if self.delay is None else self.delay * 1000 / RATE
+
+    @property
+    def erl_db(self) -> float | None:
+        return None if self.erl is None else -10 * float(np.log10(self.erl))
 
 
 class EchoDetector:
     def __init__(self, thresholds: EchoThresholds) -> None:
         self.t = thresholds
         self._max_lag = thresholds.max_delay_ms * RATE // 1000
+        self._n_fft = fft_size(_XCORR_WINDOW + self._max_lag)
         self._far_window = SlidingWindow(_XCORR_WINDOW + self._max_lag + _TAPS + FRAME)
         self._near_window = SlidingWindow(_XCORR_WINDOW)
+        # What the echo filter left of the input (the input itself while it is not trusted):
+        # the checks that tell a moved echo from a caller look at this, so a caller quieter
+        # than the echo is not taken for the echo it talks over.
+        self._residual_window = SlidingWindow(_SHIFT_WINDOW)
+        # Room tail: the predicted echo's power, held and decaying 3 dB per frame (RT60
+        # 400 ms), and how much of it the input still carries once the bot's words stop.
+        self._echo_envelope = 0.0
+        self._tail_gain = _TAIL_START
         self._far_frame_power = np.zeros(self._max_lag // FRAME + 2)
         self._excess = 10 ** (thresholds.excess_db / 10)
         self._floor = db_to_power(thresholds.floor_dbfs)
+        self._noise_floor = NoiseFloor(self._floor)
         self._noise = self._floor
         self._frames = 0
         self.delay: int | None = None
@@ -123,8 +159,10 @@ class EchoDetector:
         self._r = np.zeros((_TAPS, _TAPS))
         self._p = np.zeros(_TAPS)
         self._w = np.zeros(_TAPS)
+        self._w32 = np.zeros(_TAPS, dtype=np.float32)
         self._adapted = 0
         self._leak = 1.0
+        self._confirmed = 0
 
     # ------------------------------------------------------------------ per frame
     def frame(self, near: np.ndarray, far: np.ndarray, *, adapt: bool = True) -> FrameVerdict:
@@ -135,36 +173,40 @@ class EchoDetector:
         near = near.astype(np.float64, copy=False)
         self._push(near, far)
         self._frames += 1
-        if adapt and self._frames % _XCORR_EVERY == 0:
+        if adapt and self._frames % self._search_every() == 0:
             self._update_delay()
+        tail = self._tail_gain * self._echo_envelope
         if self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES:
             x = self._regressors()
-            echo = x @ self._w
-            residual_power = _power(near - echo)
+            echo = x @ self._w32
+            residual = near - echo
+            residual_power = _power(residual)
             echo_power = _power(echo)
-            expected = self._noise + max(self._leak * echo_power, self._timing_guard())
+            expected = self._noise + max(self._leak * echo_power, self._timing_guard(), tail)
         else:
             x = self._regressors() if self.delay is not None else None
+            residual = near
             residual_power = _power(near)
             echo_power = self._untrusted_erl() * float(self._far_frame_power.max())
-            expected = self._noise + echo_power
+            expected = self._noise + max(echo_power, tail)
+        self._residual_window.push(residual)
         speech = residual_power > self._excess * expected and residual_power > self._floor
-        if speech and adapt and self.delay is not None and self._shifted_echo():
-            speech = False  # the echo moved (playback timing slipped): re-find the delay
-            self._frames = _XCORR_EVERY - 1
+        if speech and adapt and self.delay is not None and self._moved_echo():
+            speech = False  # the echo moved (a timing slip, a delay step)
         elif speech and adapt and self.delay is None and self._echo_found_now():
             speech = False  # echo where the bound expected none: judged at 0 dB from now on
+        elif not speech and adapt and self.delay is None and self._caller_not_echo(residual_power):
+            speech = True  # loud, but nothing like the bot's audio: a caller already talking
         self._track_noise(residual_power, echo_power)
         if adapt and not speech:
             self._learn(near, x, residual_power, echo_power)
             self._track_erl_bound(residual_power)
-        return FrameVerdict(
-            speech=speech,
-            residual_db=power_db(residual_power),
-            echo_db=power_db(echo_power),
-            delay_ms=None if self.delay is None else self.delay * 1000 / RATE,
-            erl_db=-10 * np.log10(self._erl) if self._erl_measured else None,
-        )
+            self._track_tail(residual_power, echo_power)
+        trusted = self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES
+        predicted = echo_power if trusted else 0.0  # before that, the bound covers the tail
+        self._echo_envelope = max(predicted, self._echo_envelope * _TAIL_DECAY)
+        erl = self._erl if self._erl_measured else None
+        return FrameVerdict(speech, residual_power, echo_power, self.delay, erl)
 
     def idle_frames(self, near: np.ndarray, far: np.ndarray) -> None:
         """Whole frames while no bot audio can be echoing: keeps the history and the noise
@@ -172,11 +214,19 @@ class EchoDetector:
         skips the echo path and the verdicts. Most of a call goes this way."""
         near = near.astype(np.float64, copy=False)
         self._push(near, far)
-        powers = _frame_powers(near)
-        self._frames += powers.size
+        powers = [_power(near)] if near.size == FRAME else _frame_powers(near).tolist()
+        self._frames += len(powers)
         echo_power = self._untrusted_erl() * float(self._far_frame_power.max())
-        for power in powers.tolist():
+        for power in powers:
             self._track_noise(power, echo_power)
+
+    def _search_every(self) -> int:
+        """Frames between delay searches: every 100 ms until searches have confirmed the delay
+        a few times over, then every 500 ms. The search is the costliest step of a frame; a
+        delay that moves shows up as a residual that looks like speech, which searches at once
+        (timing slips) or is checked against the bot's audio before it may open the gate."""
+        settled = self._confirmed >= _SETTLED_CONFIRMATIONS and self._adapted >= _MIN_ADAPT_FRAMES
+        return _XCORR_EVERY_SETTLED if settled else _XCORR_EVERY
 
     def _untrusted_erl(self) -> float:
         """The ERL that judges the input while the echo filter is not trusted.
@@ -191,6 +241,35 @@ class EchoDetector:
             return self._erl
         return self._erl_bound if self.delay is None else 1.0
 
+    def _caller_not_echo(self, near_power: float) -> bool:
+        """Before any delay is known, is input the bound calls echo unlike the bot's audio?
+
+        A caller already talking when the bot starts (or talking over its first words) is
+        loud next to the bot's audio, which teaches the ERL bound to expect that loudness
+        as echo: the bound alone would never let them through. Echo matches the far audio
+        at some lag; a caller does not, at any."""
+        if near_power < max(self._floor, self._excess * self._noise):
+            return False
+        if float(self._far_frame_power.max()) < self._floor:
+            return False
+        found = self._best_lag()
+        return found is not None and found[1] < _CONFIRM_CORR
+
+    def _predicted_correlation(self, n: int) -> np.ndarray:
+        """Normalised correlation of the newest ``n`` input samples with the echo the filter
+        would predict at every delay from ``max_lag`` down to _PRE_TAPS (index = max_lag -
+        delay; the few shortest delays are left at 0)."""
+        size = self._far.size
+        filtered = np.correlate(self._far, self._w, "valid")  # [j] = sum_i w[i] far[j + i]
+        # The prediction at delay L for input sample t is filtered[t - (L - _PRE_TAPS + TAPS
+        # - 1)]: over the newest n samples and every L, this stretch.
+        hi = size - _TAPS + 1
+        lo = hi - n - self._max_lag + _PRE_TAPS
+        rho = normalised_correlation(filtered[lo:hi], self._near[-n:])
+        out = np.zeros(self._max_lag + 1)
+        out[: rho.size] = rho
+        return out
+
     def _echo_found_now(self) -> bool:
         """Before any delay is known: is this speech-like input the bot's audio after all?
 
@@ -204,50 +283,96 @@ class EchoDetector:
         if found is None:
             return False
         lag, n = found[0], _ONSET_WINDOW
-        near = self._near[-n:]
+        residual = self._residual_window.view[-n:]
         far = self._far[self._far.size - lag - n : self._far.size - lag]
-        rho = float(near @ far) / (float(np.linalg.norm(near) * np.linalg.norm(far)) + 1e-9)
+        rho = float(residual @ far) / (float(np.sqrt((residual @ residual) * (far @ far))) + 1e-9)
         if rho < _SHIFT_CORR:
             return False
         self._candidate = self.delay = lag
         self._reset_filter()
         return True
 
+    def _track_tail(self, residual_power: float, echo_power: float) -> None:
+        """Learn how much room tail the input carries after the bot's words: the residual
+        over the held echo envelope, on frames well after the echo itself has stopped."""
+        if self.delay is None or self._adapted < _MIN_ADAPT_FRAMES:
+            return  # no prediction yet: nothing to measure the tail against
+        if self._echo_envelope <= self._noise or echo_power > _TAIL_REGION * self._echo_envelope:
+            return
+        # Falls fast, rises 0.2 dB a frame: a caller's onset in a pause of the bot's must
+        # not teach it that the room rings.
+        unexplained = residual_power - self._noise - self._leak * echo_power
+        ratio = max(unexplained, 0.0) / self._echo_envelope
+        if ratio < self._tail_gain:
+            self._tail_gain = max(0.7 * self._tail_gain + 0.3 * ratio, 1e-4)
+        else:
+            self._tail_gain = min(self._tail_gain * _TAIL_RISE, 1.0)
+
     def _push(self, near: np.ndarray, far: np.ndarray) -> None:
         self._near_window.push(near)
         self._far_window.push(far)
-        powers = _frame_powers(self._far[-far.size :])  # already float64 there
         size = self._far_frame_power.size
+        if far.size == FRAME:  # the common case: one frame, one dot product
+            self._far_frame_power[:-1] = self._far_frame_power[1:]
+            self._far_frame_power[-1] = _power(self._far[-FRAME:])
+            return
+        powers = _frame_powers(self._far[-far.size :])  # already float64 there
         if powers.size >= size:
             self._far_frame_power = powers[-size:].copy()
         else:
             self._far_frame_power[: -powers.size] = self._far_frame_power[powers.size :]
             self._far_frame_power[-powers.size :] = powers
 
-    def _shifted_echo(self) -> bool:
-        """Does the last 60 ms of input match the far audio at a lag near the delay?
+    def _moved_echo(self) -> bool:
+        """Is this speech-like frame the bot's audio at a lag the echo model does not have?
 
         Playback timing can slip by a frame or two (a jitter buffer underruns, the bot process
-        stalls): then the echo model predicts the wrong samples and the residual looks like
-        speech. Caller speech over the echo lowers this correlation; a shifted echo doesn't.
+        stalls), or the delay can jump by a few hundred ms (a jitter buffer resizes, the call
+        is re-routed): then the echo model predicts the wrong samples and the residual looks
+        like speech. The newest 40 ms of input are correlated with the far audio at every
+        lag: a caller (even over the echo) matches nowhere above _SHIFT_CORR, a moved echo
+        does, at its new lag, which becomes the delay at once (the delay search's quarter
+        second would still be full of the old one). At the known delay, the echo dominates a
+        quieter caller's input: then only a residual that is itself the far audio is echo.
         """
-        window, reach = _SHIFT_WINDOW, _SHIFT_REACH
-        near = self._near[-window:]
-        end = self._far.size - max(0, self.delay - reach)
-        far = self._far[max(0, end - window - 2 * reach) : end]
-        if far.size < window + 1:
+        n = _ONSET_WINDOW
+        far = self._far[self._far.size - n - self._max_lag :]
+        if self._adapted >= _MIN_ADAPT_FRAMES:
+            # Through the echo filter, as the echo would be at each lag: the line's band-pass
+            # and the room make the raw far audio a poorer match than its prediction.
+            rho = self._predicted_correlation(n)
+        else:
+            rho = normalised_correlation(far, self._near[-n:])
+        best = int(np.argmax(rho))
+        lag = self._max_lag - best
+        # Far from the delay, many more lags could match 40 ms of speech by chance (a
+        # voiced sound at the same pitch): a step must match better than a slip.
+        needed = _SHIFT_CORR if abs(lag - self.delay) <= _SLIP_REACH else _STEP_CORR
+        if float(rho[best]) <= needed:
             return False
-        frames = sliding_window_view(far, window)
-        dots = frames @ near
-        norms = np.linalg.norm(frames, axis=1) * np.linalg.norm(near) + 1e-9
-        return float(np.max(dots / norms)) > _SHIFT_CORR
+        at_delay = float(rho[min(max(self._max_lag - self.delay, 0), rho.size - 1)])
+        if lag != self.delay and float(rho[best]) - at_delay >= _MOVED_MARGIN:
+            # (A pitch period away, voiced speech matches nearly as well as at its delay: a
+            # moved echo leaves nothing at the old one. One sample is a move too: the filter
+            # was fitted sample by sample, and a line's clock can slip by one.)
+            self._candidate = self.delay = lag
+            self._reset_filter()
+            return True
+        residual = self._residual_window.view[-n:]
+        at_delay = far[best : best + n]
+        denom = float(np.sqrt((residual @ residual) * (at_delay @ at_delay))) + 1e-9
+        if float(residual @ at_delay) / denom <= _SHIFT_CORR:
+            return False
+        self._frames = -1  # the model misses its own echo: search on the next frame
+        return True
 
     def _track_erl_bound(self, near_power: float) -> None:
         # Until the filter's prediction is trusted the bound is what judges the input: a delay
         # found mid-phrase must not freeze it at a value decayed during the last pause.
+        if self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES:
+            return  # trusted: the filter judges
         far_max = float(self._far_frame_power.max())
-        trusted = self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES
-        if not trusted and far_max > self._floor:
+        if far_max > self._floor:
             self._erl_bound = max(near_power / far_max, self._erl_bound * _BOUND_DECAY, 1e-6)
 
     def _timing_guard(self) -> float:
@@ -260,23 +385,18 @@ class EchoDetector:
         return self._erl * float(self._far_frame_power[lo:hi].max()) * _GUARD_GAIN
 
     def _track_noise(self, residual_power: float, echo_power: float) -> None:
-        # Minimum statistics: falls fast, rises ~1 dB/s, so speech bursts barely lift it.
-        if residual_power < self._noise:
-            self._noise = 0.8 * self._noise + 0.2 * residual_power
-        elif echo_power < self._noise:  # don't learn the floor from echo leak
-            self._noise *= 1.012
-        self._noise = max(self._noise, 1.0)
+        self._noise = self._noise_floor.track(residual_power, echo_power)
 
     # ---------------------------------------------------------------- echo path
     def _regressors(self) -> np.ndarray:
         """Rows: the far samples that can echo into each input sample, over the filter span."""
         lag_lo = max(0, self.delay - _PRE_TAPS)
         lag_hi = lag_lo + _TAPS - 1
-        end = self._far.size
-        segment = self._far[end - FRAME - lag_hi : end - lag_lo]
-        step = segment.strides[0]
-        # A copy, not a strided view: every product below runs 3-4x faster on contiguous rows.
-        return np.ascontiguousarray(as_strided(segment, shape=(FRAME, _TAPS), strides=(step, step)))
+        first = self._far.size - FRAME - lag_hi
+        # A float32 copy, not a strided view: every product below runs 3-4x faster on
+        # contiguous rows, and twice as fast again in float32 (the statistics they add up
+        # to, and the solve, stay float64).
+        return self._far_window.rows(first, FRAME, _TAPS).astype(np.float32)
 
     def _learn(
         self, near: np.ndarray, x: np.ndarray | None, residual_power: float, echo_power: float
@@ -286,12 +406,16 @@ class EchoDetector:
         far_power = _power(x[:, -1 - _PRE_TAPS])
         if far_power < self._floor:
             return  # nothing to learn the echo path from
-        self._r = _FORGET * self._r + x.T @ x
-        self._p = _FORGET * self._p + x.T @ near
+        self._r *= _FORGET
+        self._r += x.T @ x
+        self._p *= _FORGET
+        self._p += x.T @ near.astype(np.float32)
         self._adapted += 1
         if self._adapted % 2 == 0:
-            reg = 1e-3 * np.trace(self._r) / _TAPS + 1e-6
-            self._w = np.linalg.solve(self._r + reg * _EYE, self._p)
+            regularised = self._r.copy()
+            regularised.flat[:: _TAPS + 1] += 1e-3 * np.trace(self._r) / _TAPS + 1e-6
+            self._w = np.linalg.solve(regularised, self._p)
+            self._w32 = self._w.astype(np.float32)
         if self._adapted > _MIN_ADAPT_FRAMES and echo_power > self._noise:
             ratio = residual_power / echo_power
             self._leak = min(max(0.9 * self._leak + 0.1 * ratio, 1e-3), 1.0)
@@ -311,6 +435,8 @@ class EchoDetector:
         if self.delay is None or abs(lag - self.delay) > 2:
             self.delay = lag
             self._reset_filter()
+        else:
+            self._confirmed += 1
 
     def _best_lag(self) -> tuple[int, float] | None:
         """The lag (samples) at which the input best matches the far audio, and the normalised
@@ -322,7 +448,7 @@ class EchoDetector:
             return None
         if _power(near) < 1.5 * self._noise:
             return None
-        n_fft = 1 << int(np.ceil(np.log2(2 * window + self._max_lag)))
+        n_fft = self._n_fft
         cross = np.fft.rfft(near, n_fft) * np.conj(np.fft.rfft(far, n_fft))
         cross /= np.abs(cross) ** 0.8 + 1e-9  # PHAT-like: sharp peaks despite pitch harmonics
         corr = np.fft.irfft(cross, n_fft)
@@ -331,5 +457,5 @@ class EchoDetector:
         lag = int(np.argmax(lags))
         start = self._max_lag - lag
         aligned = far[start : start + window]
-        denom = float(np.linalg.norm(near) * np.linalg.norm(aligned)) + 1e-9
+        denom = float(np.sqrt((near @ near) * (aligned @ aligned))) + 1e-9
         return lag, float(near @ aligned) / denom

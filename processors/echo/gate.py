@@ -101,7 +101,6 @@ class EchoGate(FrameProcessor):
         self.config = config
         self._reference = reference
         self._core: GateCore[_Piece] = GateCore(config.mode, config.thresholds())
-        self._tail = config.thresholds().tail_ms * ANALYSIS_RATE // 1000
         self._near_end: int | None = None
         self._last_arrival: int | None = None
         self._resampler = create_file_resampler()
@@ -153,7 +152,7 @@ class EchoGate(FrameProcessor):
         end = self._input_clock(near.size)
         far = self._reference.window(end, near.size)
         start = end - near.size
-        heard_until = self._reference.last_audio_end + self._tail
+        heard_until = self._reference.last_audio_end + self._core.tail_samples()
         if start + FRAME >= heard_until and self._core.idle_run(near, far):
             await self.push_frame(frame)  # the bot has been silent: nothing to judge
             return

@@ -8,6 +8,7 @@ append costs what it adds, on average.
 """
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 
 class SlidingWindow:
@@ -18,6 +19,16 @@ class SlidingWindow:
         self._buf = np.zeros(2 * size, dtype=np.float64)
         self._start = 0
         self.view = self._buf[:size]
+        self._rows: dict[int, np.ndarray] = {}
+
+    def rows(self, first: int, count: int, width: int) -> np.ndarray:
+        """``count`` overlapping rows of ``width`` samples, row ``r`` = ``view[first + r :
+        first + r + width]``: a view, from one strided view of the buffer made once (making a
+        strided view costs more than the slice)."""
+        if width not in self._rows:
+            self._rows[width] = sliding_window_view(self._buf, width)
+        start = self._start + first
+        return self._rows[width][start : start + count]
 
     def push(self, samples: np.ndarray) -> None:
         n, size = samples.size, self._size

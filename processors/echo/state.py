@@ -101,6 +101,14 @@ class GateCore(Generic[Item]):
             return [(self._held.popleft(), False)]
         return []
 
+    def tail_samples(self) -> int:
+        """How long after the bot's last audio the input is still judged: ``tail_ms``, plus the
+        echo delay measured on this call (a 600 ms trunk returns the last word 600 ms late)."""
+        tail = self.thresholds.tail_ms * RATE // 1000
+        if self.detector is not None and self.detector.delay is not None:
+            tail += self.detector.delay
+        return tail
+
     def idle_run(self, near, far) -> bool:
         """One or more frames during which no bot audio can be echoing: ``True`` when the gate
         is idle (most of a call), and they pass untouched; the detector only keeps its history,

@@ -120,20 +120,34 @@ def make_scenario(index: int, count: int, seed: int) -> Scenario:
 
 
 def build_scenarios(
-    out_dir: str | Path, count: int = 48, seed: int = 7, late_echo: int = LATE_ECHO_COUNT
+    out_dir: str | Path,
+    count: int = 48,
+    seed: int = 7,
+    late_echo: int = LATE_ECHO_COUNT,
+    per_family: int = 0,
+    families: tuple[str, ...] | None = None,
 ) -> list[Path]:
     """Write ``count`` scenarios plus ``late_echo`` of the late-echo family
-    (``sim/echo/late_echo.py``), JSON + two WAVs each, into ``out_dir``; same seed, same set."""
-    from sim.echo.late_echo import make_late_echo_scenario  # it builds on this module
+    (``sim/echo/late_echo.py``) and ``per_family`` of each family in ``sim/echo/families.py``
+    (all of them, or those named), JSON + two WAVs each, into ``out_dir``; same seed, same set.
+    """
+    from sim.echo.families import FAMILIES  # they build on this module
+    from sim.echo.late_echo import make_late_echo_scenario
 
-    if count < 2:
+    names = tuple(FAMILIES) if families is None else families
+    unknown = [name for name in names if name not in FAMILIES]
+    if unknown:
+        raise ValueError(f"unknown family {unknown[0]!r}; families: {', '.join(FAMILIES)}")
+
+    if count and count < 2:
         raise ValueError("count must be at least 2")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     scenarios = (make_scenario(i, count, seed) for i in range(count))
     late = (make_late_echo_scenario(i, late_echo, seed) for i in range(late_echo))
-    for scenario in (*scenarios, *late):
+    others = (FAMILIES[name](i, per_family, seed) for name in names for i in range(per_family))
+    for scenario in (*scenarios, *late, *others):
         far_name, near_name = f"{scenario.name}_far.wav", f"{scenario.name}_near.wav"
         write_wav_8k(out / far_name, np.clip(np.round(scenario.far), -32768, 32767))
         write_wav_8k(out / near_name, scenario.near)

@@ -38,14 +38,8 @@ def speakerphone_call(url: str) -> PhoneCaller:
     )
 
 
-# The one test the suite reruns (once; `-rR` names the rerun in the summary). The call can
-# still fail at its start in ways the echo detector cannot see, mostly under CPU load (the
-# suite next to a 1,000-call soak on the same 2 cores failed 3 runs in 6): the reference tap
-# got the greeting after the caller heard it (echo before its reference), playback timing
-# jumped beyond the +-60 ms slip check, or the bot's audio stalled and the caller talked into
-# the greeting (docs/echo_gate.md, "Still open"). The start-of-call ERL-bound defect the
-# marker was first added for is fixed ("Late echo"). Drop the marker once these are fixed.
-@pytest.mark.flaky(reruns=1)
+# No rerun marker: the call has to pass every time, under load too (docs/echo_gate.md lists
+# what once made it fail at its start and what fixed it).
 async def test_echo_does_not_interrupt_the_bot_but_a_barge_in_does(emulator, tmp_path):
     profile = profile_with(tmp_path, "reference")
     args = ("--transport", "twilio", "--realtime-url", emulator.url, "--profile", str(profile))
