@@ -8,7 +8,7 @@ turns validation failures into a one-line :class:`ConfigError` naming the variab
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from loguru import logger
@@ -136,6 +136,10 @@ class Settings(BaseSettings):
     # Caller audio reaches the pipeline in frames of this many ms (a multiple of the line's
     # 20 ms): bigger costs less CPU per call and adds up to this much turn latency.
     audio_in_batch_ms: int = Field(default=60, ge=20, le=200, multiple_of=20)
+    # Phone lines: `auto` lets a call's audio skip the processors that do not want it (the
+    # fast lane, when none between the line and the model does); `full` walks every frame
+    # through the whole pipeline (docs/scaling.md).
+    audio_lane: Literal["auto", "full"] = "auto"
     # Bot audio is written to the line in chunks of this many ms.
     audio_out_chunk_ms: int = Field(default=100, ge=20, le=500, multiple_of=10)
     # Server processes sharing the port; each call lives on one of them.

@@ -337,6 +337,7 @@ class TelephonyServer:
             processors=bundle.processors,
             redact=self._redactor.redact_data,
             on_turn_latency=self.metrics.turn,
+            audio_lane=config.settings.audio_lane,
         )
         call = Call(spec, line.transport, line_guard=line.guard, call_control=line.control)
         call_id = line.call_id
