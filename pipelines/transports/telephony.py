@@ -19,7 +19,7 @@ from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams
 from bot.config.settings import Settings
 from pipelines.transports.inbound_audio_batch import InboundAudioBatch
 from pipelines.transports.line import LineTransport
-from pipelines.transports.media_stream_guard import GuardedSerializer
+from pipelines.transports.media_stream_guard import GuardedSerializer, LineEncoding
 
 TELEPHONY_PROVIDERS = ("twilio", "telnyx", "plivo", "exotel")
 
@@ -76,6 +76,16 @@ def create_provider_serializer(
     raise ValueError(f"unsupported telephony provider {provider!r}")
 
 
+def inbound_encoding(provider: str, call_data: CallData) -> LineEncoding:
+    """How the provider's caller audio is encoded, as its Pipecat serializer reads it."""
+    if provider == "exotel":
+        return "L16"  # 16-bit PCM at 8 kHz
+    if provider == "telnyx":
+        # Pipecat's Telnyx serializer decodes inbound media with the stream's encoding.
+        return "PCMA" if call_data.get("outbound_encoding") == "PCMA" else "PCMU"
+    return "PCMU"
+
+
 def create_telephony_transport(
     websocket: WebSocket, provider: str, call_data: CallData, settings: Settings
 ) -> tuple[LineTransport, GuardedSerializer]:
@@ -85,6 +95,8 @@ def create_telephony_transport(
         create_provider_serializer(provider, call_data, settings),
         max_bytes=settings.max_message_bytes,
         batch=InboundAudioBatch(settings.audio_in_batch_ms),
+        encoding=inbound_encoding(provider, call_data),
+        sample_rate=LINE_SAMPLE_RATE,
     )
     params = FastAPIWebsocketParams(
         audio_in_enabled=True,
