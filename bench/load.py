@@ -1,17 +1,30 @@
 """Concurrent-call load benchmark: a bot + the Realtime emulator + N simulated callers.
 
 The bot under test runs pinned to core 0 (taskset); this process (callers and emulator) is
-pinned to core 1, so the bot's core is its own. Each level places N two-turn calls at once
-and reports caller-side turn latency (end of utterance → first bot audio) p50/p95/p99,
-unanswered turns, failed calls, the bot's CPU-seconds per call-minute and its RSS growth per
-call. The same levels run against a plain-Pipecat baseline bot (bench/baseline_bot.py) in the
-same run; ratios are ours / baseline. `asterisk` is our bot on `--transport asterisk`, called
-by sim.asterisk over chan_websocket (μ-law, plain-text control); its rows carry the ratio to
-`ours` (Twilio) at the same level. Machines here are shared and noisy: only same-run
-comparisons mean anything.
+pinned to core 1, so the bot's core is its own. Each level places N calls at once and reports
+caller-side turn latency (end of utterance → first bot audio) p50/p95/p99, unanswered turns,
+failed calls, gaps in the bot's audio as the callers heard them, the bot's CPU-seconds per
+call-minute and its RSS growth per call. The same levels run against a plain-Pipecat baseline
+bot (bench/baseline_bot.py) in the same run; ratios are ours / baseline. Bots:
 
-    python -m bench.load [--levels 1,10,40,100] [--bots ours,asterisk,baseline] [--workers N]
+- `ours-fast` (or `ours`): our bot with its default lane choice (the audio fast lane for the
+  bench's profile, which has no audio-hungry processor); `ours-full`: `AUDIO_LANE=full`, every
+  audio frame through the whole pipeline. Their rows carry `*_vs_baseline` ratios, and
+  `ours-fast` rows `*_vs_full` ratios to `ours-full` at the same level.
+- `asterisk`: our bot on `--transport asterisk`, called by sim.asterisk over chan_websocket
+  (μ-law, plain-text control); its rows carry the ratio to `ours` (Twilio) at the same level.
+- `baseline`: plain Pipecat.
+
+Load shapes (`--shape`): `spread` (default) is two turns per call with each caller pausing a
+random 0..BENCH_TURN_SPREAD_S before each; `dense` starts every call within 3 s, and after the
+greeting each caller waits 1 s, says one sentence and listens 4 s, so every call's turn lands
+on the bot together. Machines here are shared and noisy: only same-run comparisons mean
+anything.
+
+    python -m bench.load [--levels 1,10,40,100] [--bots ours-fast,ours-full,baseline]
+                         [--shape spread|dense] [--workers N] [--out rows.json]
     python -m bench.load --soak 1000      # RSS after 1,000 calls, one at a time, vs idle
+    python -m bench.report rows.json      # the markdown tables (and a PNG with matplotlib)
 
 Knobs (environment): BENCH_STAGGER_S (0.02: calls' media clocks out of phase by up to this),
 BENCH_TURN_SPREAD_S (3.0: callers pause up to this before each utterance; 0 puts every
@@ -64,6 +77,7 @@ async def start_bot(
     name: str, realtime_url: str, tmp: Path, workers: int = 1, pin: bool = True
 ) -> AsyncIterator[Bot]:
     port = free_port()
+    lane = "full" if name == "ours-full" else "auto"
     if name == "baseline":
         cmd = [sys.executable, "-m", "bench.baseline_bot", "--realtime-url", realtime_url]
         cmd += ["--port", str(port)]
@@ -85,6 +99,7 @@ async def start_bot(
         MAX_CONCURRENT_CALLS="1000",
         MAX_REALTIME_SESSIONS="1000",
         IDLE_TIMEOUT_S="60",
+        AUDIO_LANE=lane,
     )
     log = open(tmp / f"{name}-{port}.log", "wb")  # noqa: ASYNC230 - once per bot
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: ASYNC220
@@ -123,17 +138,35 @@ STAGGER_S = float(os.environ.get("BENCH_STAGGER_S", "0.02"))
 TURN_SPREAD_S = float(os.environ.get("BENCH_TURN_SPREAD_S", "3.0"))
 
 
-async def staggered(phone: PhoneCaller | AsteriskWebSocketCall, rng: random.Random):
-    await asyncio.sleep(STAGGER_S * rng.random())
+# The dense burst (--shape dense): every call starts within this many seconds...
+DENSE_START_SPREAD_S = 3.0
+# ...and after the greeting: this much silence, one sentence, this long listening.
+DENSE_STEPS = (Silence(1.0), Say(UTTERANCES[0]), Silence(4.0))
+
+
+def turns_per_call(shape: str) -> int:
+    return 1 if shape == "dense" else len(UTTERANCES)
+
+
+async def staggered(
+    phone: PhoneCaller | AsteriskWebSocketCall, rng: random.Random, shape: str = "spread"
+):
+    spread = DENSE_START_SPREAD_S if shape == "dense" else STAGGER_S
+    await asyncio.sleep(spread * rng.random())
     return await phone.run()
 
 
-def caller(bot: Bot, rng: random.Random) -> PhoneCaller | AsteriskWebSocketCall:
-    pauses = [TURN_SPREAD_S * rng.random() for _ in UTTERANCES]
+def caller(
+    bot: Bot, rng: random.Random, shape: str = "spread"
+) -> PhoneCaller | AsteriskWebSocketCall:
     steps: list[Say | Silence] = []
-    for clip, pause in zip(UTTERANCES, pauses, strict=True):
-        steps += [Silence(pause), Say(clip), Silence(3.0)]
-    steps.append(Silence(len(UTTERANCES) * TURN_SPREAD_S - sum(pauses)))
+    if shape == "dense":
+        steps += DENSE_STEPS
+    else:
+        pauses = [TURN_SPREAD_S * rng.random() for _ in UTTERANCES]
+        for clip, pause in zip(UTTERANCES, pauses, strict=True):
+            steps += [Silence(pause), Say(clip), Silence(3.0)]
+        steps.append(Silence(len(UTTERANCES) * TURN_SPREAD_S - sum(pauses)))
     if bot.name == "asterisk":
         return AsteriskWebSocketCall(bot.ws_url, steps, codec_name="ulaw", control_format="text")
     return PhoneCaller(url=bot.ws_url, provider="twilio", steps=steps)
@@ -156,7 +189,18 @@ async def scrape(bot: Bot) -> dict[str, float]:
     }
 
 
-async def run_level(bot: Bot, calls: int) -> dict:
+def gap_summary(results: list) -> dict:
+    """The bot's audio against real time, over all calls (sim.phone.playout.GapMeter)."""
+    return {
+        "calls_with_heard_gaps": sum(1 for r in results if getattr(r, "gaps_heard", 0)),
+        "gaps_heard_over_40ms": sum(getattr(r, "gaps_heard", 0) for r in results),
+        "late_chunks": sum(getattr(r, "late_chunks", 0) for r in results),
+        "gap_total_s": round(sum(getattr(r, "gap_total_s", 0.0) for r in results), 3),
+        "max_gap_s": round(max((getattr(r, "max_gap_s", 0.0) for r in results), default=0.0), 3),
+    }
+
+
+async def run_level(bot: Bot, calls: int, shape: str = "spread") -> dict:
     before, t0 = usage(bot.proc.pid), time.monotonic()
     harness_before = time.process_time()
     peak_rss = before.rss_mb
@@ -176,7 +220,9 @@ async def run_level(bot: Bot, calls: int) -> dict:
     sampler = asyncio.create_task(sample())
     # One seeded draw sequence per caller: its turn pauses, then its start offset.
     rngs = [random.Random(i) for i in range(calls)]
-    results = await asyncio.gather(*(staggered(caller(bot, rng), rng) for rng in rngs))
+    results = await asyncio.gather(
+        *(staggered(caller(bot, rng, shape), rng, shape) for rng in rngs)
+    )
     done.set()
     await sampler
     after = usage(bot.proc.pid)
@@ -191,10 +237,12 @@ async def run_level(bot: Bot, calls: int) -> dict:
     cpu_s = after.cpu_s - before.cpu_s
     return {
         "bot": bot.name,
+        "shape": shape,
         "calls": calls,
         "failed_calls": sum(1 for r in results if not r.connected or r.errors),
         "unanswered_turns": sum(1 for r in results for t in r.turns if t.latency_s is None)
-        + sum(len(UTTERANCES) - len(r.turns) for r in results),
+        + sum(max(0, turns_per_call(shape) - len(r.turns)) for r in results),
+        **gap_summary(results),
         "turn_latency_p50_s": percentile(latencies, 0.5),
         "turn_latency_p95_s": percentile(latencies, 0.95),
         "turn_latency_p99_s": percentile(latencies, 0.99),
@@ -237,6 +285,7 @@ async def soak(bot: Bot, total: int, wave: int) -> dict:
     await asyncio.sleep(2)
     idle = usage(bot.proc.pid).rss_mb
     failed, done = 0, 0
+    all_results: list = []
     # RSS settled after every fifth of the calls: a leak grows with calls, fragmentation
     # from the first peak of concurrent calls does not.
     series: list[float] = []
@@ -245,6 +294,7 @@ async def soak(bot: Bot, total: int, wave: int) -> dict:
         n = min(wave, total - start)
         results = await asyncio.gather(*(soak_caller(bot).run() for _ in range(n)))
         failed += sum(1 for r in results if not r.connected or r.errors)
+        all_results += results
         done += n
         if done % checkpoint < n and done < total:
             await asyncio.sleep(3)
@@ -258,6 +308,8 @@ async def soak(bot: Bot, total: int, wave: int) -> dict:
         "bot": bot.name,
         "soak_calls": total,
         "failed_calls": failed,
+        # A long run must not turn choppy either: the same gap figures as a load level.
+        **gap_summary(all_results),
         "rss_idle_mb": round(idle, 1),
         "rss_after_mb": round(final, 1),
         "rss_growth_pct": round(100 * (final - idle) / idle, 1),
@@ -305,20 +357,29 @@ def capacity(rows: list[dict]) -> dict[str, int]:
 
 def broke(row: dict) -> bool:
     """Past this point further levels only take time (the bot no longer keeps up)."""
-    answered = row["unanswered_turns"] / max(1, row["calls"] * len(UTTERANCES))
+    turns = row["calls"] * turns_per_call(row.get("shape", "spread"))
+    answered = row["unanswered_turns"] / max(1, turns)
     p95 = row.get("turn_latency_p95_s") or 0
     return row["failed_calls"] > row["calls"] // 2 or answered > 0.25 or p95 > 3.0
 
 
+OURS_FAST = ("ours", "ours-fast")
+
+
 def add_ratios(rows: list[dict]) -> None:
-    """Ours and asterisk vs the baseline; asterisk vs ours (Twilio), level by level."""
-    for reference, suffix in (("baseline", "baseline"), ("ours", "twilio")):
-        base_rows = {r["calls"]: r for r in rows if r["bot"] == reference and "calls" in r}
+    """Ours and asterisk vs the baseline; asterisk vs ours (Twilio) and ours-fast vs ours-full,
+    level by level."""
+    pairs = (("baseline", "baseline"), (OURS_FAST, "twilio"), ("ours-full", "full"))
+    for reference, suffix in pairs:
+        refs = reference if isinstance(reference, tuple) else (reference,)
+        base_rows = {r["calls"]: r for r in rows if r["bot"] in refs and "calls" in r}
         for row in rows:
             base = base_rows.get(row.get("calls"))
-            if base is None or row["bot"] in (reference, "baseline"):
+            if base is None or row["bot"] in (*refs, "baseline"):
                 continue
             if suffix == "twilio" and row["bot"] != "asterisk":
+                continue
+            if suffix == "full" and row["bot"] not in OURS_FAST:
                 continue
             for key in ("turn_latency_p50_s", "turn_latency_p95_s", "cpu_s_per_call_minute"):
                 if row.get(key) and base.get(key):
@@ -331,6 +392,7 @@ async def main(
     workers: int = 1,
     soak_calls: int = 0,
     wave: int = 1,
+    shape: str = "spread",
 ) -> list[dict]:
     pin = workers == 1
     if pin and len(os.sched_getaffinity(0)) > 1:
@@ -346,7 +408,7 @@ async def main(
                         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
                         continue
                     for n in levels:
-                        row = await run_level(bot, n)
+                        row = await run_level(bot, n, shape)
                         rows.append(row)
                         print(json.dumps(row), file=sys.stderr, flush=True)
                         if broke(row):
@@ -361,8 +423,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default="1,10,20,40,60,80,100,120")
     parser.add_argument(
-        "--bots", default="ours,baseline", help="comma-separated: ours, asterisk, baseline"
+        "--bots",
+        default="ours-fast,ours-full,baseline",
+        help="comma-separated: ours-fast (= ours), ours-full, asterisk, baseline",
     )
+    parser.add_argument("--shape", choices=("spread", "dense"), default="spread")
+    parser.add_argument("--out", help="also write the rows to this JSON file (bench.report)")
     parser.add_argument("--workers", type=int, default=1, help="ours only; >1 runs unpinned")
     parser.add_argument("--soak", type=int, default=0, help="calls for the RSS soak mode")
     parser.add_argument(
@@ -382,7 +448,10 @@ if __name__ == "__main__":
             args.workers,
             args.soak,
             args.wave,
+            args.shape,
         )
     )
     for row in rows:
         print(json.dumps(row))
+    if args.out:
+        Path(args.out).write_text(json.dumps(rows, indent=1))

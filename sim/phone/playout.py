@@ -73,3 +73,47 @@ class EchoLine:
         self._pending = np.concatenate([self._pending, played.astype(np.int16)])
         out, self._pending = self._pending[: played.size], self._pending[played.size :]
         return np.clip(out.astype(np.float64) * self._gain, -32768, 32767).astype(np.int16)
+
+
+class GapMeter:
+    """Breaks in the bot's speech as the caller hears them: the playout ran dry mid-reply and
+    the next chunk came late. Under load this is what a caller notices first (choppy audio),
+    before any turn goes unanswered.
+
+    Fed once per 20 ms tick with how much bot audio played in it. A silence of the playout
+    longer than ``utterance_break_s`` is the end of one utterance and the start of another
+    (the caller talks in between), not a gap; a clear (barge-in) ends an utterance too.
+    """
+
+    def __init__(self, utterance_break_s: float = 1.0, heard_over_s: float = 0.04) -> None:
+        self.utterance_break_s = utterance_break_s
+        self.heard_over_s = heard_over_s
+        self.gaps_s: list[float] = []
+        self._audio_end_s: float | None = None  # play time the last bot audio ended
+        self._starved = False
+
+    def played(self, start_s: float, audio_s: float, frame_s: float) -> None:
+        """``audio_s`` seconds of bot audio played from ``start_s`` in a tick of ``frame_s``."""
+        if audio_s <= 0:
+            if self._audio_end_s is not None:
+                self._starved = True
+            return
+        if self._starved and self._audio_end_s is not None:
+            gap = start_s - self._audio_end_s
+            if 0 < gap <= self.utterance_break_s:
+                self.gaps_s.append(gap)
+        self._starved = audio_s < frame_s
+        self._audio_end_s = start_s + audio_s
+
+    def cleared(self) -> None:
+        self._audio_end_s = None
+        self._starved = False
+
+    @property
+    def late_chunks(self) -> int:
+        """Chunks that arrived after the audio before them had finished playing."""
+        return len(self.gaps_s)
+
+    @property
+    def heard_gaps(self) -> int:
+        return sum(1 for gap in self.gaps_s if gap > self.heard_over_s)
