@@ -142,6 +142,10 @@ class Settings(BaseSettings):
     audio_lane: Literal["auto", "full"] = "auto"
     # Bot audio is written to the line in chunks of this many ms.
     audio_out_chunk_ms: int = Field(default=100, ge=20, le=500, multiple_of=10)
+    # Twilio, Telnyx, Plivo: bot audio is sent up to this far ahead of playback (they queue
+    # it, and a barge-in clears the queue), so a stall shorter than this is not heard;
+    # 0 = Pipecat's pacing (each chunk as the one before it ends).
+    audio_out_lead_ms: int = Field(default=300, ge=0, le=2000)
     # Server processes sharing the port; each call lives on one of them.
     workers: int = Field(default=1, ge=1, le=256)
     # On SIGTERM, how long live calls may keep going before they are ended.

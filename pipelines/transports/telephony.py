@@ -20,6 +20,7 @@ from bot.config.settings import Settings
 from pipelines.transports.inbound_audio_batch import InboundAudioBatch
 from pipelines.transports.line import LineTransport
 from pipelines.transports.media_stream_guard import GuardedSerializer, LineEncoding
+from pipelines.transports.paced_output import NoHooks, PacedLineTransport
 
 TELEPHONY_PROVIDERS = ("twilio", "telnyx", "plivo", "exotel")
 
@@ -86,6 +87,11 @@ def inbound_encoding(provider: str, call_data: CallData) -> LineEncoding:
     return "PCMU"
 
 
+# Providers that queue the media they are sent and drop the queue on a `clear`: bot audio may
+# run ahead of playback there. Exotel is left to Pipecat's own real-time pacing.
+BUFFERING_PROVIDERS = frozenset({"twilio", "telnyx", "plivo"})
+
+
 def create_telephony_transport(
     websocket: WebSocket, provider: str, call_data: CallData, settings: Settings
 ) -> tuple[LineTransport, GuardedSerializer]:
@@ -111,4 +117,7 @@ def create_telephony_transport(
         # and a barge-in clears it, so this adds no latency.
         audio_out_10ms_chunks=settings.audio_out_chunk_ms // 10,
     )
+    if provider in BUFFERING_PROVIDERS and settings.audio_out_lead_ms > 0:
+        lead_s = settings.audio_out_lead_ms / 1000
+        return PacedLineTransport(websocket, params, lead_s=lead_s, hooks=NoHooks()), guard
     return LineTransport(websocket, params), guard

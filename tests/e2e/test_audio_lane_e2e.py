@@ -84,6 +84,8 @@ async def test_a_barge_in_is_truncated_where_the_caller_had_heard_to(tmp_path, e
     # The answer plays from its first audio without a break (its pauses are audio too).
     start = min(s[0] for s in result.bot_heard_s if order.end_of_utterance_s <= s[0] < clear)
     heard_ms = (clear - start) * 1000
-    # Pipecat truncates at the time since the answer's first audio; it is played on arrival,
-    # so that is where the caller was. The clear comes a little after the model's detection.
-    assert 0 <= heard_ms - truncation["audio_end_ms"] <= 400, (truncation, heard_ms)
+    # Pipecat truncates at the time since the answer's first audio: with the line's playback
+    # never running dry (the output keeps a lead), that is where the caller was. Seen: 1,908
+    # ms truncated vs 1,908 ms heard; the clear follows the model's detection within a tick
+    # or two, and the caller's measure is in 20 ms frames.
+    assert abs(heard_ms - truncation["audio_end_ms"]) <= 250, (truncation, heard_ms)
