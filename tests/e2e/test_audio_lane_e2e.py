@@ -7,8 +7,10 @@ import pytest
 
 from sim.bot_process import run_bot
 from sim.phone import Say, Silence
+from sim.phone.audio import voiced_seconds
 from sim.provider_api import FakeProviderApi
 from sim.realtime import EmulatorConfig, RealtimeEmulator, ScriptedFunctionCall
+from sim.realtime.clips import bot_clip
 from tests.helpers.tools import function_outputs, place_call, twilio_env, write_profile
 
 pytestmark = pytest.mark.e2e
@@ -61,8 +63,12 @@ async def test_the_same_scripted_call_leaves_the_same_record_on_both_lanes(tmp_p
     # On both, the tool call reached its handler and the farewell was heard before the end.
     assert fast_outputs == full_outputs and fast_outputs[0]["ok"] is True
     assert fast["end_reason"] == "bot hung up"
+    # The hang-up waited for the farewell: the caller heard all of it before the line closed.
+    farewell_s = voiced_seconds(bot_clip(FAREWELL[1]).pcm8)
     for result in (fast_result, full_result):
-        assert result.turns[1].bot_audio_s > 1.0, "the farewell plays out before the hang-up"
+        goodbye = result.turns[1].end_of_utterance_s
+        heard = sum(end - start for start, end in result.bot_heard_s if start >= goodbye)
+        assert heard >= farewell_s - 0.15, (heard, farewell_s)
 
 
 @pytest.mark.parametrize("lane", ["auto", "full"])
