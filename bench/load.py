@@ -195,6 +195,14 @@ def gap_summary(results: list) -> dict:
         "calls_with_heard_gaps": sum(1 for r in results if getattr(r, "gaps_heard", 0)),
         "gaps_heard_over_40ms": sum(getattr(r, "gaps_heard", 0) for r in results),
         "late_chunks": sum(getattr(r, "late_chunks", 0) for r in results),
+        # Of the gaps heard, those in the greeting (before the caller's first turn): the
+        # burst of calls starting together, not the turns.
+        "gaps_heard_in_greeting": sum(
+            1
+            for r in results
+            for at, gap in getattr(r, "gaps", [])
+            if gap > 0.04 and (not r.turns or at < r.turns[0].start_s)
+        ),
         "gap_total_s": round(sum(getattr(r, "gap_total_s", 0.0) for r in results), 3),
         "max_gap_s": round(max((getattr(r, "max_gap_s", 0.0) for r in results), default=0.0), 3),
     }

@@ -174,6 +174,10 @@ class _Session:
         self.result.gaps_heard = self.gaps.heard_gaps
         self.result.gap_total_s = sum(self.gaps.gaps_s)
         self.result.max_gap_s = max(self.gaps.gaps_s, default=0.0)
+        self.result.gaps = [
+            [round(at, 3), round(gap, 3)]
+            for at, gap in zip(self.gaps.resumed_at_s, self.gaps.gaps_s, strict=True)
+        ]
         if self.caller.record_path is not None:
             audio = np.concatenate(self.recorded) if self.recorded else _SILENCE[:0]
             write_wav_8k(self.caller.record_path, audio)

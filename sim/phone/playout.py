@@ -89,6 +89,7 @@ class GapMeter:
         self.utterance_break_s = utterance_break_s
         self.heard_over_s = heard_over_s
         self.gaps_s: list[float] = []
+        self.resumed_at_s: list[float] = []  # when playback resumed after each gap
         self._audio_end_s: float | None = None  # play time the last bot audio ended
         self._starved = False
 
@@ -102,6 +103,7 @@ class GapMeter:
             gap = start_s - self._audio_end_s
             if 0 < gap <= self.utterance_break_s:
                 self.gaps_s.append(gap)
+                self.resumed_at_s.append(start_s)
         self._starved = audio_s < frame_s
         self._audio_end_s = start_s + audio_s
 

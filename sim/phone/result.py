@@ -51,6 +51,7 @@ class CallResult:
     gaps_heard: int = 0
     gap_total_s: float = 0.0
     max_gap_s: float = 0.0
+    gaps: list[list[float]] = field(default_factory=list)  # [resumed at s, gap s] each
     # When the caller *heard* bot speech (played out, not arrived): [start_s, end_s] spans.
     bot_heard_s: list[list[float]] = field(default_factory=list)
 
