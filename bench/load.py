@@ -37,6 +37,7 @@ import json
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -208,7 +209,39 @@ def gap_summary(results: list) -> dict:
     }
 
 
-async def run_level(bot: Bot, calls: int, shape: str = "spread") -> dict:
+@asynccontextmanager
+async def py_spy(pid: int, out: Path | None) -> AsyncIterator[None]:
+    """Sample the bot with py-spy (the dev group has it) while the level runs: collapsed
+    stacks in `out` (flamegraph.pl, speedscope.app and bench.profile_top read them)."""
+    if out is None:
+        yield
+        return
+    spy = Path(sys.executable).with_name("py-spy")
+    cmd = [str(spy), "record", "-p", str(pid), "-r", "100", "--nonblocking"]
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, "--format", "raw", "-o", str(out), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        yield
+    finally:
+        proc.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
+        _, err = await proc.communicate()
+        if proc.returncode not in (0, -signal.SIGINT):
+            print(f"py-spy failed: {err.decode()[-300:]}", file=sys.stderr)
+
+
+async def run_level(
+    bot: Bot, calls: int, shape: str = "spread", profile_dir: Path | None = None
+) -> dict:
+    profile = profile_dir / f"{bot.name}-{shape}-{calls}.raw" if profile_dir else None
+    async with py_spy(bot.proc.pid, profile):
+        row = await _run_level(bot, calls, shape)
+    if profile is not None:
+        row["py_spy_profile"] = str(profile)
+    return row
+
+
+async def _run_level(bot: Bot, calls: int, shape: str) -> dict:
     before, t0 = usage(bot.proc.pid), time.monotonic()
     harness_before = time.process_time()
     peak_rss = before.rss_mb
@@ -401,6 +434,7 @@ async def main(
     soak_calls: int = 0,
     wave: int = 1,
     shape: str = "spread",
+    profile_dir: Path | None = None,
 ) -> list[dict]:
     pin = workers == 1
     if pin and len(os.sched_getaffinity(0)) > 1:
@@ -416,7 +450,7 @@ async def main(
                         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
                         continue
                     for n in levels:
-                        row = await run_level(bot, n, shape)
+                        row = await run_level(bot, n, shape, profile_dir)
                         rows.append(row)
                         print(json.dumps(row), file=sys.stderr, flush=True)
                         if broke(row):
@@ -437,6 +471,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--shape", choices=("spread", "dense"), default="spread")
     parser.add_argument("--out", help="also write the rows to this JSON file (bench.report)")
+    parser.add_argument(
+        "--py-spy", metavar="DIR", help="profile the bot at every level into DIR/BOT-SHAPE-N.raw"
+    )
     parser.add_argument("--workers", type=int, default=1, help="ours only; >1 runs unpinned")
     parser.add_argument("--soak", type=int, default=0, help="calls for the RSS soak mode")
     parser.add_argument(
@@ -457,6 +494,7 @@ if __name__ == "__main__":
             args.soak,
             args.wave,
             args.shape,
+            Path(args.py_spy) if args.py_spy else None,
         )
     )
     for row in rows:

@@ -198,9 +198,7 @@ class _Session:
         if delay > 0:
             await asyncio.sleep(delay)
         self.frame_index += 1
-        bot_samples = min(self.playout.queued_samples, FRAME_SAMPLES)
         played, reached = self.playout.pull(FRAME_SAMPLES)
-        self.gaps.played((self.frame_index - 1) * FRAME_S, bot_samples / SAMPLE_RATE, FRAME_S)
         self.recorded.append(played)
         if rms(played) > BOT_AUDIO_RMS_FLOOR:
             self.result.note_heard((self.frame_index - 1) * FRAME_S, FRAME_S)
@@ -286,6 +284,7 @@ class _Session:
             return replies
         if isinstance(event, BotAudio):
             self.tracker.on_bot_audio(now, event.samples)
+            self.gaps.arrived(now, event.samples.size / SAMPLE_RATE)
             self.playout.push_audio(event.samples)
         elif isinstance(event, Mark):
             self.playout.push_mark(event.name)

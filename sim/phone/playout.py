@@ -75,41 +75,45 @@ class EchoLine:
         return np.clip(out.astype(np.float64) * self._gain, -32768, 32767).astype(np.int16)
 
 
-class GapMeter:
-    """Breaks in the bot's speech as the caller hears them: the playout ran dry mid-reply and
-    the next chunk came late. Under load this is what a caller notices first (choppy audio),
-    before any turn goes unanswered.
+# Lateness below this is clock noise (and inaudible), not a late chunk.
+_ON_TIME_S = 0.001
 
-    Fed once per 20 ms tick with how much bot audio played in it. A silence of the playout
-    longer than ``utterance_break_s`` is the end of one utterance and the start of another
-    (the caller talks in between), not a gap; a clear (barge-in) ends an utterance too.
+
+class GapMeter:
+    """Breaks in the bot's speech, from when its audio arrives against real time. Under load
+    this is what a caller notices first (choppy audio), before any turn goes unanswered.
+
+    A line plays what it has at real time: the audio received so far ends playing at
+    ``play_end``. A chunk that arrives after that is *late*, and the caller hears the gap
+    between (a phone has no more buffer than what the bot sent ahead). A silence longer
+    than ``utterance_break_s`` is the end of one utterance and the start of another (the
+    caller talks in between), not a gap; a clear (barge-in) ends an utterance too.
+    Arrival, not the caller's own 20 ms frame clock, is the measure: a harness that falls
+    behind its frame clock must not count the bot's audio as late.
     """
 
     def __init__(self, utterance_break_s: float = 1.0, heard_over_s: float = 0.04) -> None:
         self.utterance_break_s = utterance_break_s
         self.heard_over_s = heard_over_s
         self.gaps_s: list[float] = []
-        self.resumed_at_s: list[float] = []  # when playback resumed after each gap
-        self._audio_end_s: float | None = None  # play time the last bot audio ended
-        self._starved = False
+        self.resumed_at_s: list[float] = []  # when each late chunk arrived
+        self._play_end: float | None = None
 
-    def played(self, start_s: float, audio_s: float, frame_s: float) -> None:
-        """``audio_s`` seconds of bot audio played from ``start_s`` in a tick of ``frame_s``."""
+    def arrived(self, at_s: float, audio_s: float) -> None:
+        """``audio_s`` seconds of bot audio arrived at ``at_s`` (seconds, any fixed origin)."""
         if audio_s <= 0:
-            if self._audio_end_s is not None:
-                self._starved = True
             return
-        if self._starved and self._audio_end_s is not None:
-            gap = start_s - self._audio_end_s
-            if 0 < gap <= self.utterance_break_s:
+        end = self._play_end
+        if end is not None and at_s > end + _ON_TIME_S:
+            gap = at_s - end
+            if gap <= self.utterance_break_s:
                 self.gaps_s.append(gap)
-                self.resumed_at_s.append(start_s)
-        self._starved = audio_s < frame_s
-        self._audio_end_s = start_s + audio_s
+                self.resumed_at_s.append(at_s)
+            end = None
+        self._play_end = (at_s if end is None else end) + audio_s
 
     def cleared(self) -> None:
-        self._audio_end_s = None
-        self._starved = False
+        self._play_end = None
 
     @property
     def late_chunks(self) -> int:

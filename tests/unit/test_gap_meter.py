@@ -1,38 +1,36 @@
-"""The phone caller's gap meter: a reply that stalls mid-way is counted as the caller heard
-it; the pause between two utterances and a barge-in's clear are not gaps."""
+"""The phone caller's gap meter: bot audio that arrives after what came before it has
+finished playing is a gap the caller hears; audio sent ahead, the pause between two
+utterances and a barge-in's clear are not gaps."""
 
 from sim.phone.playout import GapMeter
 
-F = 0.02
+CHUNK = 0.1  # seconds of audio per chunk
 
 
-def play(meter: GapMeter, pattern: str, t0: float = 0.0) -> float:
-    """One tick per character: '#' a full frame of bot audio, '.' none, '-' half a frame."""
-    t = t0
-    for c in pattern:
-        meter.played(t, {"#": F, ".": 0.0, "-": F / 2}[c], F)
-        t += F
-    return t
-
-
-def test_a_steady_reply_has_no_gaps():
+def test_audio_at_real_time_or_ahead_has_no_gaps():
     meter = GapMeter()
-    play(meter, "#" * 100)
+    for i in range(20):
+        meter.arrived(i * CHUNK, CHUNK)  # each chunk as the one before it ends
+    for i in range(20):
+        meter.arrived(2.0 + i * CHUNK / 4, CHUNK)  # a burst, far ahead of playback
     assert (meter.late_chunks, meter.heard_gaps, meter.gaps_s) == (0, 0, [])
 
 
-def test_a_stall_mid_reply_is_a_gap_heard():
+def test_a_late_chunk_mid_reply_is_a_gap_heard():
     meter = GapMeter()
-    play(meter, "#" * 20 + "..." + "#" * 20 + "-" + "#" * 5)
-    assert meter.late_chunks == 2
-    assert meter.heard_gaps == 1  # 60 ms heard; the 10 ms one is under the 40 ms bar
+    for i in range(10):
+        meter.arrived(i * CHUNK, CHUNK)  # plays until 1.0 s
+    meter.arrived(1.06, CHUNK)  # 60 ms late: heard; plays until 1.16 s
+    meter.arrived(1.17, CHUNK)  # 10 ms late: under the 40 ms bar
+    assert meter.late_chunks == 2 and meter.heard_gaps == 1
     assert [round(g, 3) for g in meter.gaps_s] == [0.06, 0.01]
+    assert [round(t, 2) for t in meter.resumed_at_s] == [1.06, 1.17]
 
 
 def test_the_pause_between_utterances_and_a_clear_are_not_gaps():
     meter = GapMeter()
-    t = play(meter, "#" * 20 + "." * 100 + "#" * 20)  # 2 s: the caller spoke in between
-    t = play(meter, "#" * 5, t)
+    meter.arrived(0.0, 2.0)
+    meter.arrived(4.0, 1.0)  # 2 s later: the caller spoke in between
     meter.cleared()  # barge-in: the line was cleared on purpose
-    play(meter, "...." + "#" * 5, t)
+    meter.arrived(4.5, 1.0)
     assert meter.gaps_s == []
