@@ -67,15 +67,20 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 class Bot:
-    def __init__(self, name: str, proc: subprocess.Popen, port: int):
-        self.name, self.proc, self.port = name, proc, port
+    def __init__(self, name: str, proc: subprocess.Popen, port: int, profile: str = "default"):
+        self.name, self.proc, self.port, self.profile = name, proc, port, profile
         self.ws_url = f"ws://127.0.0.1:{port}/{'asterisk' if name == 'asterisk' else 'ws'}"
         self.http_url = f"http://127.0.0.1:{port}"
 
 
 @asynccontextmanager
 async def start_bot(
-    name: str, realtime_url: str, tmp: Path, workers: int = 1, pin: bool = True
+    name: str,
+    realtime_url: str,
+    tmp: Path,
+    workers: int = 1,
+    pin: bool = True,
+    profile: str | None = None,
 ) -> AsyncIterator[Bot]:
     port = free_port()
     lane = "full" if name == "ours-full" else "auto"
@@ -86,6 +91,8 @@ async def start_bot(
         transport = "asterisk" if name == "asterisk" else "twilio"
         cmd = [sys.executable, "runner.py", "--transport", transport, "--port", str(port)]
         cmd += ["--host", "127.0.0.1", "--realtime-url", realtime_url]
+        if profile:
+            cmd += ["--profile", profile]
         if name == "asterisk":
             cmd += ["--agi-port", str(free_port())]  # one process: FastAGI answers from it
         else:
@@ -104,7 +111,7 @@ async def start_bot(
     )
     log = open(tmp / f"{name}-{port}.log", "wb")  # noqa: ASYNC230 - once per bot
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: ASYNC220
-    bot = Bot(name, proc, port)
+    bot = Bot(name, proc, port, "baseline" if name == "baseline" else profile or "default")
     try:
         async with httpx.AsyncClient() as client:
             for _ in range(300):
@@ -279,6 +286,7 @@ async def _run_level(bot: Bot, calls: int, shape: str) -> dict:
     return {
         "bot": bot.name,
         "shape": shape,
+        "profile": bot.profile,
         "calls": calls,
         "failed_calls": sum(1 for r in results if not r.connected or r.errors),
         "unanswered_turns": sum(1 for r in results for t in r.turns if t.latency_s is None)
@@ -435,6 +443,7 @@ async def main(
     wave: int = 1,
     shape: str = "spread",
     profile_dir: Path | None = None,
+    profile: str | None = None,
 ) -> list[dict]:
     pin = workers == 1
     if pin and len(os.sched_getaffinity(0)) > 1:
@@ -444,7 +453,7 @@ async def main(
         # Event conformance is checked in every test run; here it would only slow the harness.
         async with RealtimeEmulator(EmulatorConfig(strict_events=False)) as emulator:
             for name in bots:
-                async with start_bot(name, emulator.url, Path(tmp), workers, pin) as bot:
+                async with start_bot(name, emulator.url, Path(tmp), workers, pin, profile) as bot:
                     if soak_calls:
                         rows.append(await soak(bot, soak_calls, wave))
                         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
@@ -472,6 +481,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--shape", choices=("spread", "dense"), default="spread")
     parser.add_argument("--out", help="also write the rows to this JSON file (bench.report)")
     parser.add_argument(
+        "--profile",
+        help="our bots' profile (name or YAML path; default: default), e.g. "
+        "bench/profiles/receptionist.yaml: tools, watchdog and keypad on the way",
+    )
+    parser.add_argument(
         "--py-spy", metavar="DIR", help="profile the bot at every level into DIR/BOT-SHAPE-N.raw"
     )
     parser.add_argument("--workers", type=int, default=1, help="ours only; >1 runs unpinned")
@@ -495,6 +509,7 @@ if __name__ == "__main__":
             args.wave,
             args.shape,
             Path(args.py_spy) if args.py_spy else None,
+            args.profile,
         )
     )
     for row in rows:

@@ -42,10 +42,12 @@ def table(rows: list[dict], shape: str) -> str:
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        profile = Path(str(r.get("profile") or "default")).stem
+        label = r["bot"] if profile in ("default", "baseline") else f"{r['bot']} [{profile}]"
         gaps = f"{r.get('gaps_heard_over_40ms', '–')} ({r.get('calls_with_heard_gaps', '–')})"
         cells = [
             r["calls"],
-            r["bot"],
+            label,
             _ms(r.get("turn_latency_p50_s")),
             _ms(r.get("turn_latency_p95_s")),
             r["unanswered_turns"],
