@@ -335,7 +335,7 @@ async def main(
 ) -> list[dict]:
     pin = workers == 1
     if profile_dir is not None:
-        profile_dir.mkdir(parents=True, exist_ok=True)
+        profile_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before any call
     if pin and len(os.sched_getaffinity(0)) > 1:
         os.sched_setaffinity(0, {BENCH_CORE})
     rows: list[dict] = []

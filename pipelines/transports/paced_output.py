@@ -18,8 +18,11 @@ output keeps its own clock:
   a chunk its audio task had already taken (or one waiting for MEDIA_XON) would still go
   out after the FLUSH_MEDIA. Chunks carry Pipecat's global, increasing frame id, so every
   chunk older than the interruption is dropped here instead of written.
-- **The bot stops speaking when the line has played it**: `BotStoppedSpeakingFrame` waits
-  for what the line still holds.
+- **The end of a call waits for the line.** `BotStoppedSpeakingFrame` still leaves when the
+  last chunk is written, up to `lead_s` before the caller hears the end (waiting for the line
+  there would stall the audio task and put a gap before a reply that follows at once). The
+  hang-up does wait: it goes out on `EndFrame`, after the end-of-call silence has been
+  written through this clock, i.e. after the farewell has played.
 - **Hooks for the line's protocol** (`LineHooks`): wait before a write (XOFF), report
   after it (MARK_MEDIA), and hear when an utterance ends.
 """
@@ -125,15 +128,8 @@ class PacedOutputTransport(LineOutputTransport):
         self._hooks.interrupted()
 
     async def push_frame(self, frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM):
-        if isinstance(frame, BotStoppedSpeakingFrame):
-            # The line still holds up to `lead_s` of the utterance: the bot stops speaking
-            # when that has played (hang-up after the farewell, the watchdog's clock). After
-            # a barge-in the clock is already reset and nothing is waited for.
-            unplayed = self.clock.unplayed_s()
-            if unplayed > 0:
-                await asyncio.sleep(unplayed)
-            if direction == FrameDirection.UPSTREAM:
-                self._hooks.utterance_ended()
+        if isinstance(frame, BotStoppedSpeakingFrame) and direction == FrameDirection.UPSTREAM:
+            self._hooks.utterance_ended()
         await super().push_frame(frame, direction)
 
     async def write_line_audio(self, frame: OutputAudioRawFrame) -> bool:
