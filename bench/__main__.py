@@ -8,5 +8,7 @@ from bot.event_loop import run_event_loop
 
 if __name__ == "__main__":
     print(json.dumps(echo_main(["--build"])))
-    for row in run_event_loop(load_main([1, 20, 40, 60, 80, 100, 120, 140], ["ours", "baseline"])):
+    for row in run_event_loop(
+        load_main([1, 20, 40, 60, 80, 100, 120, 140], ["ours-fast", "ours-full", "baseline"])
+    ):
         print(json.dumps({"bench": "load", **row}))

@@ -1,17 +1,30 @@
 """Concurrent-call load benchmark: a bot + the Realtime emulator + N simulated callers.
 
 The bot under test runs pinned to core 0 (taskset); this process (callers and emulator) is
-pinned to core 1, so the bot's core is its own. Each level places N two-turn calls at once
-and reports caller-side turn latency (end of utterance → first bot audio) p50/p95/p99,
-unanswered turns, failed calls, the bot's CPU-seconds per call-minute and its RSS growth per
-call. The same levels run against a plain-Pipecat baseline bot (bench/baseline_bot.py) in the
-same run; ratios are ours / baseline. `asterisk` is our bot on `--transport asterisk`, called
-by sim.asterisk over chan_websocket (μ-law, plain-text control); its rows carry the ratio to
-`ours` (Twilio) at the same level. Machines here are shared and noisy: only same-run
-comparisons mean anything.
+pinned to core 1, so the bot's core is its own. Each level places N calls at once and reports
+caller-side turn latency (end of utterance → first bot audio) p50/p95/p99, unanswered turns,
+failed calls, gaps in the bot's audio as the callers heard them, the bot's CPU-seconds per
+call-minute and its RSS growth per call. The same levels run against a plain-Pipecat baseline
+bot (bench/baseline_bot.py) in the same run; ratios are ours / baseline. Bots:
 
-    python -m bench.load [--levels 1,10,40,100] [--bots ours,asterisk,baseline] [--workers N]
+- `ours-fast` (or `ours`): our bot with its default lane choice (the audio fast lane for the
+  bench's profile, which has no audio-hungry processor); `ours-full`: `AUDIO_LANE=full`, every
+  audio frame through the whole pipeline. Their rows carry `*_vs_baseline` ratios, and
+  `ours-fast` rows `*_vs_full` ratios to `ours-full` at the same level.
+- `asterisk`: our bot on `--transport asterisk`, called by sim.asterisk over chan_websocket
+  (μ-law, plain-text control); its rows carry the ratio to `ours` (Twilio) at the same level.
+- `baseline`: plain Pipecat.
+
+Load shapes (`--shape`): `spread` (default) is two turns per call with each caller pausing a
+random 0..BENCH_TURN_SPREAD_S before each; `dense` starts every call within 3 s, and after the
+greeting each caller waits 1 s, says one sentence and listens 4 s, so every call's turn lands
+on the bot together. Machines here are shared and noisy: only same-run comparisons mean
+anything.
+
+    python -m bench.load [--levels 1,10,40,100] [--bots ours-fast,ours-full,baseline]
+                         [--shape spread|dense] [--workers N] [--out rows.json]
     python -m bench.load --soak 1000      # RSS after 1,000 calls, one at a time, vs idle
+    python -m bench.report rows.json      # the markdown tables (and a PNG with matplotlib)
 
 Knobs (environment): BENCH_STAGGER_S (0.02: calls' media clocks out of phase by up to this),
 BENCH_TURN_SPREAD_S (3.0: callers pause up to this before each utterance; 0 puts every
@@ -34,38 +47,47 @@ from pathlib import Path
 
 import httpx
 
+from bench.load_summary import (
+    UTTERANCES,
+    add_ratios,
+    broke,
+    busiest,
+    capacity,
+    gap_summary,
+    percentile,
+    turns_per_call,
+)
 from bench.proc_stats import usage
+from bench.py_spy import py_spy
 from bot.event_loop import run_event_loop
 from sim.asterisk import AsteriskWebSocketCall
 from sim.bot_process import REPO, bot_env, free_port
 from sim.phone import PhoneCaller, Say, Silence
 from sim.realtime import EmulatorConfig, RealtimeEmulator
 
-UTTERANCES = ["sim/audio/caller_order_status.wav", "sim/audio/caller_thanks.wav"]
 # No hang-up, no re-prompt: the calls last exactly as long as their script.
 PLAIN_PROFILE = Path(__file__).parent / "plain_profile.yaml"
 BOT_CORE, BENCH_CORE = 0, 1
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 class Bot:
-    def __init__(self, name: str, proc: subprocess.Popen, port: int):
-        self.name, self.proc, self.port = name, proc, port
+    def __init__(self, name: str, proc: subprocess.Popen, port: int, profile: str = "default"):
+        self.name, self.proc, self.port, self.profile = name, proc, port, profile
         self.ws_url = f"ws://127.0.0.1:{port}/{'asterisk' if name == 'asterisk' else 'ws'}"
         self.http_url = f"http://127.0.0.1:{port}"
 
 
 @asynccontextmanager
 async def start_bot(
-    name: str, realtime_url: str, tmp: Path, workers: int = 1, pin: bool = True
+    name: str,
+    realtime_url: str,
+    tmp: Path,
+    workers: int = 1,
+    pin: bool = True,
+    profile: str | None = None,
 ) -> AsyncIterator[Bot]:
     port = free_port()
+    lane = "full" if name == "ours-full" else "auto"
     if name == "baseline":
         cmd = [sys.executable, "-m", "bench.baseline_bot", "--realtime-url", realtime_url]
         cmd += ["--port", str(port)]
@@ -73,7 +95,7 @@ async def start_bot(
         transport = "asterisk" if name == "asterisk" else "twilio"
         cmd = [sys.executable, "runner.py", "--transport", transport, "--port", str(port)]
         cmd += ["--host", "127.0.0.1", "--realtime-url", realtime_url]
-        cmd += ["--profile", str(PLAIN_PROFILE)]
+        cmd += ["--profile", profile or str(PLAIN_PROFILE)]
         if name == "asterisk":
             cmd += ["--agi-port", str(free_port())]  # one process: FastAGI answers from it
         else:
@@ -88,10 +110,11 @@ async def start_bot(
         MAX_CONCURRENT_CALLS="1000",
         MAX_REALTIME_SESSIONS="1000",
         IDLE_TIMEOUT_S="60",
+        AUDIO_LANE=lane,
     )
     log = open(tmp / f"{name}-{port}.log", "wb")  # noqa: ASYNC230 - once per bot
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: ASYNC220
-    bot = Bot(name, proc, port)
+    bot = Bot(name, proc, port, "baseline" if name == "baseline" else profile or "plain")
     try:
         async with httpx.AsyncClient() as client:
             for _ in range(300):
@@ -126,17 +149,31 @@ STAGGER_S = float(os.environ.get("BENCH_STAGGER_S", "0.02"))
 TURN_SPREAD_S = float(os.environ.get("BENCH_TURN_SPREAD_S", "3.0"))
 
 
-async def staggered(phone: PhoneCaller | AsteriskWebSocketCall, rng: random.Random):
-    await asyncio.sleep(STAGGER_S * rng.random())
+# The dense burst (--shape dense): every call starts within this many seconds...
+DENSE_START_SPREAD_S = 3.0
+# ...and after the greeting: this much silence, one sentence, this long listening.
+DENSE_STEPS = (Silence(1.0), Say(UTTERANCES[0]), Silence(4.0))
+
+
+async def staggered(
+    phone: PhoneCaller | AsteriskWebSocketCall, rng: random.Random, shape: str = "spread"
+):
+    spread = DENSE_START_SPREAD_S if shape == "dense" else STAGGER_S
+    await asyncio.sleep(spread * rng.random())
     return await phone.run()
 
 
-def caller(bot: Bot, rng: random.Random) -> PhoneCaller | AsteriskWebSocketCall:
-    pauses = [TURN_SPREAD_S * rng.random() for _ in UTTERANCES]
+def caller(
+    bot: Bot, rng: random.Random, shape: str = "spread"
+) -> PhoneCaller | AsteriskWebSocketCall:
     steps: list[Say | Silence] = []
-    for clip, pause in zip(UTTERANCES, pauses, strict=True):
-        steps += [Silence(pause), Say(clip), Silence(3.0)]
-    steps.append(Silence(len(UTTERANCES) * TURN_SPREAD_S - sum(pauses)))
+    if shape == "dense":
+        steps += DENSE_STEPS
+    else:
+        pauses = [TURN_SPREAD_S * rng.random() for _ in UTTERANCES]
+        for clip, pause in zip(UTTERANCES, pauses, strict=True):
+            steps += [Silence(pause), Say(clip), Silence(3.0)]
+        steps.append(Silence(len(UTTERANCES) * TURN_SPREAD_S - sum(pauses)))
     if bot.name == "asterisk":
         return AsteriskWebSocketCall(bot.ws_url, steps, codec_name="ulaw", control_format="text")
     return PhoneCaller(url=bot.ws_url, provider="twilio", steps=steps)
@@ -159,7 +196,18 @@ async def scrape(bot: Bot) -> dict[str, float]:
     }
 
 
-async def run_level(bot: Bot, calls: int) -> dict:
+async def run_level(
+    bot: Bot, calls: int, shape: str = "spread", profile_dir: Path | None = None
+) -> dict:
+    profile = profile_dir / f"{bot.name}-{shape}-{calls}.raw" if profile_dir else None
+    async with py_spy(bot.proc.pid, profile):
+        row = await _run_level(bot, calls, shape)
+    if profile is not None:
+        row["py_spy_profile"] = str(profile)
+    return row
+
+
+async def _run_level(bot: Bot, calls: int, shape: str) -> dict:
     before, t0 = usage(bot.proc.pid), time.monotonic()
     harness_before = time.process_time()
     peak_rss = before.rss_mb
@@ -179,7 +227,9 @@ async def run_level(bot: Bot, calls: int) -> dict:
     sampler = asyncio.create_task(sample())
     # One seeded draw sequence per caller: its turn pauses, then its start offset.
     rngs = [random.Random(i) for i in range(calls)]
-    results = await asyncio.gather(*(staggered(caller(bot, rng), rng) for rng in rngs))
+    results = await asyncio.gather(
+        *(staggered(caller(bot, rng, shape), rng, shape) for rng in rngs)
+    )
     done.set()
     await sampler
     after = usage(bot.proc.pid)
@@ -194,10 +244,13 @@ async def run_level(bot: Bot, calls: int) -> dict:
     cpu_s = after.cpu_s - before.cpu_s
     return {
         "bot": bot.name,
+        "shape": shape,
+        "profile": bot.profile,
         "calls": calls,
         "failed_calls": sum(1 for r in results if not r.connected or r.errors),
         "unanswered_turns": sum(1 for r in results for t in r.turns if t.latency_s is None)
-        + sum(len(UTTERANCES) - len(r.turns) for r in results),
+        + sum(max(0, turns_per_call(shape) - len(r.turns)) for r in results),
+        **gap_summary(results),
         "turn_latency_p50_s": percentile(latencies, 0.5),
         "turn_latency_p95_s": percentile(latencies, 0.95),
         "turn_latency_p99_s": percentile(latencies, 0.99),
@@ -240,6 +293,7 @@ async def soak(bot: Bot, total: int, wave: int) -> dict:
     await asyncio.sleep(2)
     idle = usage(bot.proc.pid).rss_mb
     failed, done = 0, 0
+    all_results: list = []
     # RSS settled after every fifth of the calls: a leak grows with calls, fragmentation
     # from the first peak of concurrent calls does not.
     series: list[float] = []
@@ -248,6 +302,7 @@ async def soak(bot: Bot, total: int, wave: int) -> dict:
         n = min(wave, total - start)
         results = await asyncio.gather(*(soak_caller(bot).run() for _ in range(n)))
         failed += sum(1 for r in results if not r.connected or r.errors)
+        all_results += results
         done += n
         if done % checkpoint < n and done < total:
             await asyncio.sleep(3)
@@ -261,71 +316,12 @@ async def soak(bot: Bot, total: int, wave: int) -> dict:
         "bot": bot.name,
         "soak_calls": total,
         "failed_calls": failed,
+        # A long run must not turn choppy either: the same gap figures as a load level.
+        **gap_summary(all_results),
         "rss_idle_mb": round(idle, 1),
         "rss_after_mb": round(final, 1),
         "rss_growth_pct": round(100 * (final - idle) / idle, 1),
     }
-
-
-def busiest(samples: list[tuple[float, float]], span_s: float) -> int | None:
-    """Highest CPU % over any `span_s` between (time, cumulative CPU-seconds) samples."""
-    best = None
-    for i, (t0, cpu0) in enumerate(samples):
-        for t1, cpu1 in samples[i + 1 :]:
-            if t1 - t0 >= span_s:
-                pct = 100 * (cpu1 - cpu0) / (t1 - t0)
-                best = pct if best is None else max(best, pct)
-                break
-    return None if best is None else round(best)
-
-
-def holds_level(row: dict, one_call_p50: float | None) -> bool:
-    """The issue's bar for a level: every call completes, every turn is answered, and p95 turn
-    latency stays within 100 ms of one call's p50."""
-    p95 = row.get("turn_latency_p95_s")
-    return (
-        row["failed_calls"] == 0
-        and row["unanswered_turns"] == 0
-        and one_call_p50 is not None
-        and p95 is not None
-        and p95 <= one_call_p50 + 0.1
-    )
-
-
-def capacity(rows: list[dict]) -> dict[str, int]:
-    """Per bot: the most concurrent calls it held the bar at, every lower level holding too."""
-    result: dict[str, int] = {}
-    for bot in dict.fromkeys(r["bot"] for r in rows if "calls" in r):
-        levels = [r for r in rows if r["bot"] == bot and "calls" in r]
-        one = next((r["turn_latency_p50_s"] for r in levels if r["calls"] == 1), None)
-        result[bot] = 0
-        for row in sorted(levels, key=lambda r: r["calls"]):
-            if not holds_level(row, one):
-                break
-            result[bot] = row["calls"]
-    return result
-
-
-def broke(row: dict) -> bool:
-    """Past this point further levels only take time (the bot no longer keeps up)."""
-    answered = row["unanswered_turns"] / max(1, row["calls"] * len(UTTERANCES))
-    p95 = row.get("turn_latency_p95_s") or 0
-    return row["failed_calls"] > row["calls"] // 2 or answered > 0.25 or p95 > 3.0
-
-
-def add_ratios(rows: list[dict]) -> None:
-    """Ours and asterisk vs the baseline; asterisk vs ours (Twilio), level by level."""
-    for reference, suffix in (("baseline", "baseline"), ("ours", "twilio")):
-        base_rows = {r["calls"]: r for r in rows if r["bot"] == reference and "calls" in r}
-        for row in rows:
-            base = base_rows.get(row.get("calls"))
-            if base is None or row["bot"] in (reference, "baseline"):
-                continue
-            if suffix == "twilio" and row["bot"] != "asterisk":
-                continue
-            for key in ("turn_latency_p50_s", "turn_latency_p95_s", "cpu_s_per_call_minute"):
-                if row.get(key) and base.get(key):
-                    row[f"{key}_vs_{suffix}"] = round(row[key] / base[key], 2)
 
 
 async def main(
@@ -334,8 +330,13 @@ async def main(
     workers: int = 1,
     soak_calls: int = 0,
     wave: int = 1,
+    shape: str = "spread",
+    profile_dir: Path | None = None,
+    profile: str | None = None,
 ) -> list[dict]:
     pin = workers == 1
+    if profile_dir is not None:
+        profile_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before any call
     if pin and len(os.sched_getaffinity(0)) > 1:
         os.sched_setaffinity(0, {BENCH_CORE})
     rows: list[dict] = []
@@ -343,13 +344,13 @@ async def main(
         # Event conformance is checked in every test run; here it would only slow the harness.
         async with RealtimeEmulator(EmulatorConfig(strict_events=False)) as emulator:
             for name in bots:
-                async with start_bot(name, emulator.url, Path(tmp), workers, pin) as bot:
+                async with start_bot(name, emulator.url, Path(tmp), workers, pin, profile) as bot:
                     if soak_calls:
                         rows.append(await soak(bot, soak_calls, wave))
                         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
                         continue
                     for n in levels:
-                        row = await run_level(bot, n)
+                        row = await run_level(bot, n, shape, profile_dir)
                         rows.append(row)
                         print(json.dumps(row), file=sys.stderr, flush=True)
                         if broke(row):
@@ -364,7 +365,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default="1,10,20,40,60,80,100,120")
     parser.add_argument(
-        "--bots", default="ours,baseline", help="comma-separated: ours, asterisk, baseline"
+        "--bots",
+        default="ours-fast,ours-full,baseline",
+        help="comma-separated: ours-fast (= ours), ours-full, asterisk, baseline",
+    )
+    parser.add_argument("--shape", choices=("spread", "dense"), default="spread")
+    parser.add_argument("--out", help="also write the rows to this JSON file (bench.report)")
+    parser.add_argument(
+        "--profile",
+        help="our bots' profile (name or YAML path; default: bench/plain_profile.yaml), e.g. "
+        "bench/profiles/receptionist.yaml: tools, watchdog and keypad on the way",
+    )
+    parser.add_argument(
+        "--py-spy", metavar="DIR", help="profile the bot at every level into DIR/BOT-SHAPE-N.raw"
     )
     parser.add_argument("--workers", type=int, default=1, help="ours only; >1 runs unpinned")
     parser.add_argument("--soak", type=int, default=0, help="calls for the RSS soak mode")
@@ -385,7 +398,12 @@ if __name__ == "__main__":
             args.workers,
             args.soak,
             args.wave,
+            args.shape,
+            Path(args.py_spy) if args.py_spy else None,
+            args.profile,
         )
     )
     for row in rows:
         print(json.dumps(row))
+    if args.out:
+        Path(args.out).write_text(json.dumps(rows, indent=1))

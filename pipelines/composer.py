@@ -8,16 +8,33 @@ so the data flow is written down once:
 Pipecat needs both context aggregators around a Realtime service: the user half turns
 `LLMRunFrame` into the context frame that makes the greeting, and the assistant half
 asks for the reply after a tool result.
+
+**The audio lane.** Every processor says whether it wants the audio stream (a
+``needs_audio`` class attribute; one that does not say is taken to want it). When none on
+the way between the line and the model does, the call takes the *fast* lane
+(pipelines/audio_lane.py): caller audio leaves right after the echo gate for the Realtime
+service's audio input, and the model's audio goes straight into the output transport, so
+audio no longer walks past every processor, queue and observer; everything else (control
+frames, transcripts, tool calls, interruptions, the end of the call) flows through the
+whole pipeline as before. Otherwise, or when asked (``AUDIO_LANE=full``), the *full* path
+is the pipeline above, unchanged.
 """
 
 from dataclasses import dataclass, field
+from typing import Literal
 
+from loguru import logger
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.processors.aggregators.llm_response_universal import LLMContextAggregatorPair
 from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.transports.base_transport import BaseTransport
 
+from pipelines.audio_lane import BotAudioStop, CallerAudioInlet, FastLaneService
 from pipelines.transports.caller_audio_stop import CallerAudioStop
+from pipelines.transports.line import LineTransport
+
+AudioLane = Literal["fast", "full"]
+AudioLaneChoice = Literal["auto", "full"]
 
 
 @dataclass
@@ -34,26 +51,96 @@ class PipelineSlots:
     after_output: list[FrameProcessor] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ComposedPipeline:
+    pipeline: Pipeline
+    lane: AudioLane
+    # Why the full path, when it is (the log line and the tests read it).
+    reason: str = ""
+
+
+def needs_audio(processor: FrameProcessor) -> bool:
+    """Whether ``processor`` wants to see the audio stream; a processor that does not say
+    does (a user's processor may count, record or filter audio)."""
+    return bool(getattr(processor, "needs_audio", True))
+
+
+def choose_audio_lane(
+    *,
+    transport: BaseTransport,
+    llm: FrameProcessor,
+    slots: PipelineSlots,
+    choice: AudioLaneChoice = "auto",
+) -> tuple[AudioLane, str]:
+    """The lane this call's audio takes, and why not the fast one when it is not."""
+    if choice == "full":
+        return "full", "AUDIO_LANE=full"
+    if not isinstance(transport, LineTransport):
+        return "full", "not a phone line"
+    if not isinstance(llm, FastLaneService):
+        return "full", "the model service has no direct audio input"
+    between = [*slots.input_filters, *slots.before_llm, *slots.tool_processors, *slots.after_llm]
+    hungry = [p.name for p in between if needs_audio(p)]
+    if hungry:
+        return "full", f"needs audio: {', '.join(hungry)}"
+    return "fast", ""
+
+
 def compose_pipeline(
     *,
     transport: BaseTransport,
     llm: FrameProcessor,
     aggregators: LLMContextAggregatorPair,
     slots: PipelineSlots,
-) -> Pipeline:
-    return Pipeline(
-        [
-            transport.input(),
-            *slots.input_filters,
-            *slots.echo_gate,
-            aggregators.user(),
-            *slots.before_llm,
-            llm,
-            *slots.tool_processors,
-            *slots.after_llm,
-            CallerAudioStop(),
-            transport.output(),
-            *slots.after_output,
-            aggregators.assistant(),
-        ]
+    lane_choice: AudioLaneChoice = "auto",
+    call_id: str = "",
+) -> ComposedPipeline:
+    lane, reason = choose_audio_lane(transport=transport, llm=llm, slots=slots, choice=lane_choice)
+    logger.info(f"call {call_id}: audio lane {lane}" + (f" ({reason})" if reason else ""))
+    if lane == "fast":
+        assert isinstance(llm, FastLaneService)
+        output = transport.output()
+        # The model's audio goes straight into the output transport (inline, no queue);
+        # the output transport still writes, paces, signals the bot speaking and feeds the
+        # echo reference tap as on the full path.
+        llm.send_audio_out_to(output)
+        return ComposedPipeline(
+            Pipeline(
+                [
+                    transport.input(),
+                    *slots.input_filters,
+                    *slots.echo_gate,
+                    CallerAudioInlet(llm),
+                    aggregators.user(),
+                    *slots.before_llm,
+                    llm,
+                    *slots.tool_processors,
+                    *slots.after_llm,
+                    output,
+                    *slots.after_output,
+                    BotAudioStop(),
+                    aggregators.assistant(),
+                ]
+            ),
+            lane,
+        )
+    return ComposedPipeline(
+        Pipeline(
+            [
+                transport.input(),
+                *slots.input_filters,
+                *slots.echo_gate,
+                aggregators.user(),
+                *slots.before_llm,
+                llm,
+                *slots.tool_processors,
+                *slots.after_llm,
+                CallerAudioStop(),
+                transport.output(),
+                *slots.after_output,
+                aggregators.assistant(),
+            ]
+        ),
+        lane,
+        reason,
     )

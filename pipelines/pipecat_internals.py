@@ -121,6 +121,13 @@ _OPENAI_REALTIME = "pipecat.services.openai.realtime.llm:OpenAIRealtimeLLMServic
 _PIPELINES_REALTIME: tuple[PipecatInternal, ...] = (
     PipecatInternal(
         owner=_OPENAI_REALTIME,
+        name="_audio_input_paused",
+        kind=Kind.INSTANCE_ATTRIBUTE,
+        used_in="pipelines/realtime/resilient.py",
+        why="the fast lane's audio input honours a pause as process_frame does; no reader",
+    ),
+    PipecatInternal(
+        owner=_OPENAI_REALTIME,
         name="_connect",
         kind=Kind.ASYNC_METHOD,
         used_in="pipelines/realtime/resilient.py",

@@ -70,6 +70,10 @@ class ProfileProcessor(FrameProcessor):
 
     processor_name: ClassVar[str] = ""
     Options: ClassVar[type[ProcessorOptions]] = ProcessorOptions
+    # Whether this processor wants the call's audio frames. A processor that does not (it
+    # reacts to speech, keys, tool and control frames only) sets False, and a call whose
+    # processors all do takes the audio fast lane: audio then skips them (docs/processors.md).
+    needs_audio: ClassVar[bool] = True
 
     def __init__(self, options: ProcessorOptions, context: ProcessorContext, **kwargs: Any):
         kwargs.setdefault("name", self.processor_name or None)

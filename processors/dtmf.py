@@ -66,6 +66,7 @@ class DtmfOptions(ProcessorOptions):
 
 
 class Dtmf(ProfileProcessor, DTMFAggregator):
+    needs_audio = False  # keys, speech and control frames only (the audio fast lane)
     processor_name = "dtmf"
     Options = DtmfOptions
 

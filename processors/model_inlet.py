@@ -29,6 +29,8 @@ def say_message(line: str) -> dict[str, str]:
 
 
 class ModelInlet(FrameProcessor):
+    needs_audio = False  # control frames only (the audio fast lane, pipelines/audio_lane.py)
+
     def __init__(self) -> None:
         super().__init__(name="model-inlet")
 

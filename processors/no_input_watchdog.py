@@ -67,6 +67,7 @@ class WatchdogOptions(ProcessorOptions):
 
 
 class NoInputWatchdog(ProfileProcessor):
+    needs_audio = False  # keys, speech and control frames only (the audio fast lane)
     processor_name = "no_input_watchdog"
     Options = WatchdogOptions
 

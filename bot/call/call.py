@@ -28,7 +28,7 @@ from bot.call.turn_latency import TurnLatencyObserver
 from bot.config.caller_info import CallerInfo
 from bot.config.profiles import Profile
 from bot.config.realtime import RealtimeResilienceConfig
-from pipelines.composer import PipelineSlots, compose_pipeline
+from pipelines.composer import AudioLaneChoice, PipelineSlots, compose_pipeline
 from pipelines.context_aggregators import realtime_context_aggregators
 from pipelines.realtime.g711 import G711_RATE, G711Codec
 from pipelines.realtime.service import create_realtime_service
@@ -76,6 +76,9 @@ class CallSpec:
     redact: Callable[[dict], dict] | None = None
     # Told each turn's latency as it happens (the server's metrics); the record has them too.
     on_turn_latency: Callable[[float], None] | None = None
+    # `auto`: the audio fast lane when the call's processors allow it; `full`: never
+    # (pipelines/composer.py).
+    audio_lane: AudioLaneChoice = "auto"
 
 
 def greeting_message(greeting: str) -> dict:
@@ -173,12 +176,16 @@ class Call:
         if echo:
             slots.echo_gate.insert(0, echo.gate)
             slots.after_output.insert(0, echo.tap)
-        pipeline = compose_pipeline(
+        composed = compose_pipeline(
             transport=transport,
             llm=self._llm,
             aggregators=self._aggregators,
             slots=slots,
+            lane_choice=spec.audio_lane,
+            call_id=spec.call_id,
         )
+        pipeline = composed.pipeline
+        self.recorder.record.audio_lane = composed.lane
         self.recorder.attach(self._aggregators)
         latency = TurnLatencyObserver(
             on_greeting=self.recorder.on_greeting_latency, on_turn=self._on_turn_latency

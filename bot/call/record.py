@@ -53,6 +53,9 @@ class CallRecord(BaseModel):
     ended_at: str | None = None
     duration_s: float | None = None
     end_reason: str = ""
+    # How the call's audio went: `fast` skipped the processors that do not want it, `full`
+    # walked the whole pipeline (pipelines/composer.py).
+    audio_lane: Literal["fast", "full"] | None = None
     greeting_latency_s: float | None = None
     transcript: list[TranscriptEntry] = Field(default_factory=list)
     tool_calls: list[ToolCallEntry] = Field(default_factory=list)

@@ -139,8 +139,16 @@ class Settings(BaseSettings):
     # Caller audio reaches the pipeline in frames of this many ms (a multiple of the line's
     # 20 ms): bigger costs less CPU per call and adds up to this much turn latency.
     audio_in_batch_ms: int = Field(default=60, ge=20, le=200, multiple_of=20)
+    # Phone lines: `auto` lets a call's audio skip the processors that do not want it (the
+    # fast lane, when none between the line and the model does); `full` walks every frame
+    # through the whole pipeline (docs/scaling.md).
+    audio_lane: Literal["auto", "full"] = "auto"
     # Bot audio is written to the line in chunks of this many ms.
     audio_out_chunk_ms: int = Field(default=100, ge=20, le=500, multiple_of=10)
+    # Twilio, Telnyx, Plivo: bot audio is sent up to this far ahead of playback (they queue
+    # it, and a barge-in clears the queue), so a stall shorter than this is not heard;
+    # 0 = Pipecat's pacing (each chunk as the one before it ends).
+    audio_out_lead_ms: int = Field(default=300, ge=0, le=2000)
     # Server processes sharing the port; each call lives on one of them.
     workers: int = Field(default=1, ge=1, le=256)
     # On SIGTERM, how long live calls may keep going before they are ended.

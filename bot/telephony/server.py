@@ -354,6 +354,7 @@ class TelephonyServer:
             processors=bundle.processors,
             redact=self._redactor.redact_data,
             on_turn_latency=self.metrics.turn,
+            audio_lane=config.settings.audio_lane,
         )
         call = Call(
             spec,

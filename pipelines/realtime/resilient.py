@@ -25,12 +25,13 @@ from pipecat.frames.frames import (
     Frame,
     InputAudioRawFrame,
     LLMFullResponseEndFrame,
+    OutputAudioRawFrame,
     StartFrame,
     TTSAudioRawFrame,
     TTSStartedFrame,
     TTSStoppedFrame,
 )
-from pipecat.processors.frame_processor import FrameDirection
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.services.llm_service import FunctionCallRunnerItem
 from pipecat.services.openai.realtime import events
 from pipecat.services.openai.realtime.llm import OpenAIRealtimeLLMService
@@ -122,6 +123,9 @@ class RealtimeService(OpenAIRealtimeLLMService):
             rerequest=self._rerequest,
             create_task=self.create_task,
         )
+        # The audio fast lane (pipelines/audio_lane.py): where the model's audio goes
+        # instead of down the pipeline.
+        self._audio_out: FrameProcessor | None = None
 
     async def say_line(self, instructions: str) -> asyncio.Event:
         """Say a scripted line as the next reply; the event is set when that reply is done."""
@@ -421,6 +425,30 @@ class RealtimeService(OpenAIRealtimeLLMService):
         g711 = base64.b64decode(evt.delta)
         self._current_audio_response.total_size += len(g711)
         await self.push_frame(self._audio.to_frame(g711))
+
+    # ------------------------------------------------------------ the audio fast lane
+    def send_audio_out_to(self, output: FrameProcessor) -> None:
+        """Hand the model's audio frames to ``output`` (the line's output transport, inline)
+        instead of pushing them past every processor after this one."""
+        self._audio_out = output
+
+    async def send_caller_audio(self, frame: InputAudioRawFrame) -> None:
+        """Caller audio from the fast lane's inlet, as if it had come down the pipeline."""
+        # `_audio_input_paused` is Pipecat's (set_audio_input_paused has no reader); pinned
+        # in pipelines/pipecat_internals.py.
+        if not self._audio_input_paused:
+            await self._send_user_audio(frame)
+
+    async def push_frame(self, frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM):
+        output = self._audio_out
+        if (
+            output is not None
+            and isinstance(frame, OutputAudioRawFrame)
+            and direction == FrameDirection.DOWNSTREAM
+        ):
+            await output.queue_frame(frame, direction)
+            return
+        await super().push_frame(frame, direction)
 
     # ------------------------------------------------------------ frames
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:

@@ -78,7 +78,7 @@ class LineOutputTransport(FastAPIWebsocketOutputTransport):
 
     async def write_line_audio(self, frame: OutputAudioRawFrame) -> bool:
         """One chunk to the line, inside the write deadline; lines with their own pacing
-        (pipelines/transports/asterisk/paced_output.py) replace it."""
+        (pipelines/transports/paced_output.py) replace it."""
         return await super().write_audio_frame(frame)
 
 

@@ -1,16 +1,23 @@
-"""Strict checks on provider media-stream messages before Pipecat's serializers see them.
+"""Strict checks on provider media-stream messages, and caller audio decoded in the same pass.
 
 Pipecat's telephony serializers are lenient: a non-JSON message is logged and skipped,
 an unknown event is ignored, and a bad base64 payload raises deep inside the receive loop.
 A phone line that sends garbage is broken (or hostile); we end *that* call with a
 one-line reason instead of limping on, and never let it touch another call.
+
+Media messages (50 a second per call) are parsed once: the check already holds the JSON and
+the decoded payload, so :class:`GuardedSerializer` turns them into the audio frame itself
+instead of handing the text to Pipecat's serializer to parse and decode again. The rare
+other events (DTMF, marks, stop) still go to the provider's serializer.
 """
 
+import audioop
 import base64
 import binascii
 import json
 import time
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any, Literal, Protocol
 
 from pipecat.frames.frames import Frame, InputAudioRawFrame
 from pipecat.processors.frame_processor import FrameProcessorSetup
@@ -38,6 +45,13 @@ def check_media_message(
     provider: str, data: str | bytes, max_bytes: int = MAX_MESSAGE_BYTES
 ) -> dict[str, Any]:
     """Parse and validate one inbound message, raising MediaStreamProtocolError with the reason."""
+    return parse_media_message(provider, data, max_bytes)[0]
+
+
+def parse_media_message(
+    provider: str, data: str | bytes, max_bytes: int = MAX_MESSAGE_BYTES
+) -> tuple[dict[str, Any], bytes | None]:
+    """:func:`check_media_message`, also returning a media event's decoded payload."""
     # Characters first: a huge string is refused without encoding it.
     size = len(data) if isinstance(data, bytes) or len(data) > max_bytes else len(data.encode())
     if size > max_bytes:
@@ -58,10 +72,21 @@ def check_media_message(
         if not isinstance(payload, str):
             raise MediaStreamProtocolError("media event without a string media.payload")
         try:
-            base64.b64decode(payload, validate=True)
+            return message, base64.b64decode(payload, validate=True)
         except (binascii.Error, ValueError):
             raise MediaStreamProtocolError("media payload is not valid base64") from None
-    return message
+    return message, None
+
+
+LineEncoding = Literal["PCMU", "PCMA", "L16"]
+
+# The line's bytes → 16-bit PCM at the line's 8 kHz (what the pipeline runs at), as the
+# provider's Pipecat serializer would decode them at equal rates.
+DECODERS: dict[LineEncoding, Callable[[bytes], bytes]] = {
+    "PCMU": lambda b: audioop.ulaw2lin(b, 2),
+    "PCMA": lambda b: audioop.alaw2lin(b, 2),
+    "L16": lambda b: b,
+}
 
 
 class LineGuard(Protocol):
@@ -87,9 +112,15 @@ class GuardedSerializer(FrameSerializer):
         inner: FrameSerializer,
         max_bytes: int = MAX_MESSAGE_BYTES,
         batch: InboundAudioBatch | None = None,
+        encoding: LineEncoding | None = None,
+        sample_rate: int = 8000,
     ):
+        """``encoding``: decode media here, in the pass that checks it (the pipeline must
+        run at the line's ``sample_rate``); ``None`` leaves media to ``inner`` too."""
         super().__init__()
         self._batch = batch
+        self._decode = DECODERS[encoding] if encoding is not None else None
+        self._sample_rate = sample_rate
         self._provider = provider
         self._inner = inner
         self._max_bytes = max_bytes
@@ -109,12 +140,19 @@ class GuardedSerializer(FrameSerializer):
 
     async def deserialize(self, data: str | bytes) -> Frame | None:
         try:
-            message = check_media_message(self._provider, data, self._max_bytes)
+            _message, payload = parse_media_message(self._provider, data, self._max_bytes)
         except MediaStreamProtocolError as e:
             self.violation = str(e)
             raise
-        if message["event"] == "media":
+        if payload is not None:
             self.last_media_at = time.monotonic()
+            if self._decode is not None:
+                if not payload:
+                    return None  # as Pipecat's serializers: an empty payload is no frame
+                frame = InputAudioRawFrame(
+                    audio=self._decode(payload), sample_rate=self._sample_rate, num_channels=1
+                )
+                return self._batch.add(frame) if self._batch is not None else frame
         frame = await self._inner.deserialize(data)
         if self._batch is not None and isinstance(frame, InputAudioRawFrame):
             return self._batch.add(frame)

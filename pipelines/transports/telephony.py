@@ -19,7 +19,8 @@ from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams
 from bot.config.settings import Settings
 from pipelines.transports.inbound_audio_batch import InboundAudioBatch
 from pipelines.transports.line import LineTransport
-from pipelines.transports.media_stream_guard import GuardedSerializer
+from pipelines.transports.media_stream_guard import GuardedSerializer, LineEncoding
+from pipelines.transports.paced_output import NoHooks, PacedLineTransport
 
 TELEPHONY_PROVIDERS = ("twilio", "telnyx", "plivo", "exotel")
 
@@ -76,6 +77,21 @@ def create_provider_serializer(
     raise ValueError(f"unsupported telephony provider {provider!r}")
 
 
+def inbound_encoding(provider: str, call_data: CallData) -> LineEncoding:
+    """How the provider's caller audio is encoded, as its Pipecat serializer reads it."""
+    if provider == "exotel":
+        return "L16"  # 16-bit PCM at 8 kHz
+    if provider == "telnyx":
+        # Pipecat's Telnyx serializer decodes inbound media with the stream's encoding.
+        return "PCMA" if call_data.get("outbound_encoding") == "PCMA" else "PCMU"
+    return "PCMU"
+
+
+# Providers that queue the media they are sent and drop the queue on a `clear`: bot audio may
+# run ahead of playback there. Exotel is left to Pipecat's own real-time pacing.
+BUFFERING_PROVIDERS = frozenset({"twilio", "telnyx", "plivo"})
+
+
 def create_telephony_transport(
     websocket: WebSocket, provider: str, call_data: CallData, settings: Settings
 ) -> tuple[LineTransport, GuardedSerializer]:
@@ -85,6 +101,8 @@ def create_telephony_transport(
         create_provider_serializer(provider, call_data, settings),
         max_bytes=settings.max_message_bytes,
         batch=InboundAudioBatch(settings.audio_in_batch_ms),
+        encoding=inbound_encoding(provider, call_data),
+        sample_rate=LINE_SAMPLE_RATE,
     )
     params = FastAPIWebsocketParams(
         audio_in_enabled=True,
@@ -99,4 +117,7 @@ def create_telephony_transport(
         # and a barge-in clears it, so this adds no latency.
         audio_out_10ms_chunks=settings.audio_out_chunk_ms // 10,
     )
+    if provider in BUFFERING_PROVIDERS and settings.audio_out_lead_ms > 0:
+        lead_s = settings.audio_out_lead_ms / 1000
+        return PacedLineTransport(websocket, params, lead_s=lead_s, hooks=NoHooks()), guard
     return LineTransport(websocket, params), guard

@@ -38,6 +38,8 @@ class PendingAction:
 
 
 class CallActions(FrameProcessor):
+    needs_audio = False  # control frames only (the audio fast lane, pipelines/audio_lane.py)
+
     def __init__(
         self,
         *,

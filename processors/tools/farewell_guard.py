@@ -35,6 +35,8 @@ def farewell_pattern(phrases: list[str]) -> re.Pattern[str]:
 
 
 class FarewellGuard(FrameProcessor):
+    needs_audio = False  # control frames only (the audio fast lane, pipelines/audio_lane.py)
+
     def __init__(
         self,
         *,

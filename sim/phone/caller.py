@@ -18,13 +18,14 @@ from sim.phone.audio import (
     BOT_AUDIO_RMS_FLOOR,
     FRAME_S,
     FRAME_SAMPLES,
+    SAMPLE_RATE,
     load_wav_8k,
     mix_clip,
     rms,
     write_wav_8k,
 )
 from sim.phone.inbound import BotAudio, Clear, MalformedMessage, Mark, parse_inbound
-from sim.phone.playout import EchoLine, PlayoutBuffer
+from sim.phone.playout import EchoLine, GapMeter, PlayoutBuffer
 from sim.phone.protocol import CallIdentity, ProviderProtocol, make_protocol
 from sim.phone.result import CallResult
 from sim.phone.steps import Dtmf, EchoPath, Hangup, Say, Silence, Step
@@ -122,6 +123,7 @@ class _Session:
         self.result = result
         self.clips = clips
         self.playout = PlayoutBuffer()
+        self.gaps = GapMeter()
         self.tracker = TurnTracker(result)
         self.echo = (
             EchoLine(round(caller.echo.delay_s * 8000), caller.echo.gain) if caller.echo else None
@@ -168,6 +170,14 @@ class _Session:
         self.result.closed_by = "server" if self.server_closed else "caller"
         self.result.close_code = self.ws.close_code
         self.result.duration_s = self.now()
+        self.result.late_chunks = self.gaps.late_chunks
+        self.result.gaps_heard = self.gaps.heard_gaps
+        self.result.gap_total_s = sum(self.gaps.gaps_s)
+        self.result.max_gap_s = max(self.gaps.gaps_s, default=0.0)
+        self.result.gaps = [
+            [round(at, 3), round(gap, 3)]
+            for at, gap in zip(self.gaps.resumed_at_s, self.gaps.gaps_s, strict=True)
+        ]
         if self.caller.record_path is not None:
             audio = np.concatenate(self.recorded) if self.recorded else _SILENCE[:0]
             write_wav_8k(self.caller.record_path, audio)
@@ -274,6 +284,7 @@ class _Session:
             return replies
         if isinstance(event, BotAudio):
             self.tracker.on_bot_audio(now, event.samples)
+            self.gaps.arrived(now, event.samples.size / SAMPLE_RATE)
             self.playout.push_audio(event.samples)
         elif isinstance(event, Mark):
             self.playout.push_mark(event.name)
@@ -281,6 +292,7 @@ class _Session:
             self.result.clears += 1
             self.result.clear_times_s.append(now)
             pending = self.playout.clear()
+            self.gaps.cleared()
             ack = self.proto.clear_reply()
             if ack is not None:
                 # Plivo acknowledges the clear itself and drops pending checkpoints.

@@ -73,3 +73,53 @@ class EchoLine:
         self._pending = np.concatenate([self._pending, played.astype(np.int16)])
         out, self._pending = self._pending[: played.size], self._pending[played.size :]
         return np.clip(out.astype(np.float64) * self._gain, -32768, 32767).astype(np.int16)
+
+
+# Lateness below this is clock noise (and inaudible), not a late chunk.
+_ON_TIME_S = 0.001
+
+
+class GapMeter:
+    """Breaks in the bot's speech, from when its audio arrives against real time. Under load
+    this is what a caller notices first (choppy audio), before any turn goes unanswered.
+
+    A line plays what it has at real time: the audio received so far ends playing at
+    ``play_end``. A chunk that arrives after that is *late*, and the caller hears the gap
+    between (a phone has no more buffer than what the bot sent ahead). A silence longer
+    than ``utterance_break_s`` is the end of one utterance and the start of another (the
+    caller talks in between), not a gap; a clear (barge-in) ends an utterance too.
+    Arrival, not the caller's own 20 ms frame clock, is the measure: a harness that falls
+    behind its frame clock must not count the bot's audio as late.
+    """
+
+    def __init__(self, utterance_break_s: float = 1.0, heard_over_s: float = 0.04) -> None:
+        self.utterance_break_s = utterance_break_s
+        self.heard_over_s = heard_over_s
+        self.gaps_s: list[float] = []
+        self.resumed_at_s: list[float] = []  # when each late chunk arrived
+        self._play_end: float | None = None
+
+    def arrived(self, at_s: float, audio_s: float) -> None:
+        """``audio_s`` seconds of bot audio arrived at ``at_s`` (seconds, any fixed origin)."""
+        if audio_s <= 0:
+            return
+        end = self._play_end
+        if end is not None and at_s > end + _ON_TIME_S:
+            gap = at_s - end
+            if gap <= self.utterance_break_s:
+                self.gaps_s.append(gap)
+                self.resumed_at_s.append(at_s)
+            end = None
+        self._play_end = (at_s if end is None else end) + audio_s
+
+    def cleared(self) -> None:
+        self._play_end = None
+
+    @property
+    def late_chunks(self) -> int:
+        """Chunks that arrived after the audio before them had finished playing."""
+        return len(self.gaps_s)
+
+    @property
+    def heard_gaps(self) -> int:
+        return sum(1 for gap in self.gaps_s if gap > self.heard_over_s)

@@ -45,6 +45,13 @@ class CallResult:
     record_path: str | None = None
     errors: list[str] = field(default_factory=list)
     started_at_unix: float = 0.0  # wall clock of time 0, to line results up with other logs
+    # Bot audio against real time: chunks that came after the playout had run dry mid-reply,
+    # the breaks a caller hears (over 40 ms), and all such breaks added up (sim.phone.playout).
+    late_chunks: int = 0
+    gaps_heard: int = 0
+    gap_total_s: float = 0.0
+    max_gap_s: float = 0.0
+    gaps: list[list[float]] = field(default_factory=list)  # [resumed at s, gap s] each
     # When the caller *heard* bot speech (played out, not arrived): [start_s, end_s] spans.
     bot_heard_s: list[list[float]] = field(default_factory=list)
 

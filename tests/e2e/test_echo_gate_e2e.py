@@ -68,6 +68,7 @@ async def test_echo_does_not_interrupt_the_bot_but_a_barge_in_does(emulator, tmp
     ]
     assert len(spoken) == 2, "echo must not become caller turns"
     assert "caller barge-in passed" in log
+    assert "audio lane fast" in log, "the gate is on the fast lane's way, not a reason to leave it"
 
 
 async def test_without_the_gate_the_same_call_interrupts_itself(emulator, tmp_path):

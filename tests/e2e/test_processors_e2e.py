@@ -60,6 +60,9 @@ async def test_dotted_path_processor_runs_where_the_profile_places_it(tmp_path, 
         log = bot.log()
     assert result.turns[0].bot_audio_s > 1.0, "the call itself must work as usual"
     assert "processors: FrameCounter@before_llm, FrameCounter@after_llm" in log
+    # A processor that wants audio (the default) keeps the call on the full path.
+    assert record["audio_lane"] == "full"
+    assert "audio lane full (needs audio: FrameCounter" in log
     counts = {}
     for event in events_of(record, "FrameCounter"):
         tag, *pairs = event.split()

@@ -84,6 +84,7 @@ async def test_hangup_ends_the_call_and_hangs_up_over_rest(tmp_path, provider_ap
 
     assert result.closed_by == "server", "the bot, not the caller, must end the call"
     assert record["end_reason"] == "bot hung up"
+    assert record["audio_lane"] == "fast", "tools take no audio: the call's audio skips them"
     assert [t["name"] for t in record["tool_calls"]] == ["hangup_call"]
     assert function_outputs(session)[0]["ok"] is True
     farewell_heard = result.turns[0].bot_audio_s

@@ -23,8 +23,8 @@ from pipelines.transports.asterisk.control import (
     parse_media_start,
     render_command,
 )
-from pipelines.transports.asterisk.paced_output import RealTimeClock
 from pipelines.transports.asterisk.transport import _whole_frame_chunk_ms, chan_websocket_codec
+from pipelines.transports.paced_output import RealTimeClock
 
 PLAIN, JSON = ControlFormat.PLAIN, ControlFormat.JSON
 TEXT_START = (

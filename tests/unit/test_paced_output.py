@@ -8,7 +8,7 @@ from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams
 
 from pipelines.transports.asterisk.audiosocket import AudioSocketSerializer
 from pipelines.transports.asterisk.codecs import slin_codec
-from pipelines.transports.asterisk.paced_output import NoHooks, PacedOutputTransport
+from pipelines.transports.paced_output import NoHooks, PacedOutputTransport
 
 
 class _Client:

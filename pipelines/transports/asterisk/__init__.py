@@ -5,6 +5,7 @@ One module per part of the wire: `codecs` (formats and frame maths), `control`
 Asterisk's side of a chan_websocket call: flow control, marks, the drained queue),
 `serializer` (chan_websocket ↔ Pipecat frames), `audiosocket` (AudioSocket framing and its
 serializer), `stream_socket` (an AudioSocket TCP stream as the socket Pipecat's WebSocket
-transport reads), `paced_output` (bot audio at real time, never stale after a barge-in) and
-`transport` (the two factories the server calls).
+transport reads) and `transport` (the two factories the server calls). Bot audio goes out
+through `pipelines/transports/paced_output.py` (at real time, never stale after a barge-in),
+which the provider lines share.
 """

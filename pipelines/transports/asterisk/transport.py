@@ -21,10 +21,10 @@ from pipelines.transports.asterisk.audiosocket import HANGUP_MESSAGE, AudioSocke
 from pipelines.transports.asterisk.channel import AsteriskChannel
 from pipelines.transports.asterisk.codecs import CHAN_WEBSOCKET_CODECS, FRAME_MS, LineCodec
 from pipelines.transports.asterisk.control import AsteriskProtocolError, MediaStart
-from pipelines.transports.asterisk.paced_output import LineHooks, NoHooks, PacedLineTransport
 from pipelines.transports.asterisk.serializer import AsteriskFrameSerializer
 from pipelines.transports.asterisk.stream_socket import StreamWebSocket
 from pipelines.transports.inbound_audio_batch import InboundAudioBatch
+from pipelines.transports.paced_output import LineHooks, NoHooks, PacedLineTransport
 
 # AudioSocket gets no flush: at most this much is ever in flight beyond the frame on the wire.
 AUDIOSOCKET_LEAD_S = FRAME_MS / 1000

@@ -1,17 +1,28 @@
-"""Bot audio to an Asterisk line: at real time, a bounded lead ahead, never stale.
+"""Bot audio to a phone line: at real time, a bounded lead ahead, never stale.
 
 Pipecat's WebSocket output sleeps one chunk after each write, and resets its clock when it
-falls behind. Asterisk lines need a little more, so this output keeps its own clock:
+falls behind: each chunk leaves just as the one before it finishes playing, so any delay on
+a busy event loop is a gap the caller hears, and the lost time is never made up. This
+output keeps its own clock:
 
 - **A bounded lead.** After a write the output waits until what is still unplayed drops to
   `lead_s`. AudioSocket writes whatever arrives straight to the caller (no queue, no
   flush), so there the lead is one 20 ms frame: at most two frames are ever in flight,
   and a barge-in is silent within ~40 ms of reaching the transport. chan_websocket has
   FLUSH_MEDIA, so there the lead is one chunk, for slack against scheduling jitter.
+  Twilio, Telnyx and Plivo queue what they are sent and clear it at a barge-in, so there
+  the lead is `AUDIO_OUT_LEAD_MS` (pipelines/transports/telephony.py): a stall shorter
+  than that is not heard. The Realtime service truncates an interrupted reply at the time
+  since its first audio, which is the played position as long as playback never ran dry.
 - **Nothing stale after a barge-in.** Pipecat drops queued chunks on an interruption, but
   a chunk its audio task had already taken (or one waiting for MEDIA_XON) would still go
   out after the FLUSH_MEDIA. Chunks carry Pipecat's global, increasing frame id, so every
   chunk older than the interruption is dropped here instead of written.
+- **The end of a call waits for the line.** `BotStoppedSpeakingFrame` still leaves when the
+  last chunk is written, up to `lead_s` before the caller hears the end (waiting for the line
+  there would stall the audio task and put a gap before a reply that follows at once). The
+  hang-up does wait: it goes out on `EndFrame`, after the end-of-call silence has been
+  written through this clock, i.e. after the farewell has played.
 - **Hooks for the line's protocol** (`LineHooks`): wait before a write (XOFF), report
   after it (MARK_MEDIA), and hear when an utterance ends.
 """
