@@ -135,7 +135,7 @@ class Doctor:
             raise CheckFailed(f"WebSocket upgrade failed: {type(e).__name__}: {e}") from None
         return f"HTTP 101, model {self.target.model}"
 
-    async def _next(self, wanted: str, during: str) -> dict[str, Any]:
+    async def _next(self, wanted: str | tuple[str, ...], during: str) -> dict[str, Any]:
         assert self.ws is not None
         self._waiting = during
         while True:
@@ -150,7 +150,7 @@ class Doctor:
                 err = event.get("error") or {}
                 verdict = classify_error(err.get("code"), err.get("type"), err.get("message", ""))
                 raise CheckFailed(verdict.cause)
-            if event.get("type") == wanted:
+            if event.get("type") in ((wanted,) if isinstance(wanted, str) else wanted):
                 return event
 
     async def _expect(self, wanted: str) -> str:
@@ -172,9 +172,13 @@ class Doctor:
         started = time.monotonic()
         request = {"instructions": "Say: OK.", "max_output_tokens": 64}
         await self.ws.send(json.dumps({"type": "response.create", "response": request}))
-        await self._next("response.output_audio.delta", "the first audio of a response")
+        # A refused response (rate limit, quota) ends with a failed response.done and no audio.
+        first = await self._next(
+            ("response.output_audio.delta", "response.done"), "the first audio of a response"
+        )
         first_audio_ms = (time.monotonic() - started) * 1000
-        done = await self._next("response.done", "response.done")
+        done = first if first["type"] == "response.done" else None
+        done = done or await self._next("response.done", "response.done")
         response = done.get("response") or {}
         if response.get("status") == "failed":
             err = (response.get("status_details") or {}).get("error") or {}

@@ -195,11 +195,13 @@ class RealtimeService(OpenAIRealtimeLLMService):
         """Play recorded 16-bit mono audio to the caller as the bot's speech; no session is
         needed (the rate-limit fallback line)."""
         step = int(sample_rate * PROMPT_CHUNK_S) * 2
-        await self.push_frame(TTSStartedFrame())
+        # Down the whole pipeline even on the audio fast lane: played as the call starts, the
+        # lane's shortcut could reach the output before its StartFrame and be dropped there.
+        await super().push_frame(TTSStartedFrame())
         for start in range(0, len(audio), step):
             chunk = audio[start : start + step]
-            await self.push_frame(TTSAudioRawFrame(chunk, sample_rate, num_channels=1))
-        await self.push_frame(TTSStoppedFrame())
+            await super().push_frame(TTSAudioRawFrame(chunk, sample_rate, num_channels=1))
+        await super().push_frame(TTSStoppedFrame())
 
     async def _open_session(self) -> ReadySession:
         return await open_session(

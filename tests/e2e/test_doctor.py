@@ -48,11 +48,19 @@ FAULTS = {
         "check failed: session reached its maximum duration (session_expired)",
     ),
     "drop_after_s": (Faults(drop_after_s=0.05), "check failed: connection closed (code 1006)"),
+    "rate_limited": (Faults(rate_limited=True), "check failed: rate limited (rate_limit_exceeded)"),
+    "http_status": (Faults(http_status=429), "check failed: rate limited (HTTP 429)"),
+    "rate_limited_responses": (
+        Faults(rate_limited_responses=5),
+        "check failed: response failed: rate limited (rate_limit_exceeded)",
+    ),
 }
+# Modifiers of the faults above, not faults of their own.
+FAULT_MODIFIERS = {"rate_limited_responses_after", "retry_after_s"}
 
 
 def test_every_fault_mode_is_covered():
-    assert set(FAULTS) == set(Faults.model_fields)
+    assert set(FAULTS) | FAULT_MODIFIERS == set(Faults.model_fields)
 
 
 async def test_each_fault_names_its_cause_and_fails(tmp_path):
