@@ -135,6 +135,16 @@ class Doctor:
             raise CheckFailed(f"WebSocket upgrade failed: {type(e).__name__}: {e}") from None
         return f"HTTP 101, model {self.target.model}"
 
+    async def _send(self, event: dict[str, Any], during: str) -> None:
+        """Send one client event; a socket that drops under it is a cause, not a traceback."""
+        assert self.ws is not None
+        self._waiting = during
+        try:
+            await self.ws.send(json.dumps(event))
+        except ConnectionClosed as e:
+            code = e.rcvd.code if e.rcvd else 1006
+            raise CheckFailed(f"connection closed (code {code}) while sending {during}") from None
+
     async def _next(self, wanted: str | tuple[str, ...], during: str) -> dict[str, Any]:
         assert self.ws is not None
         self._waiting = during
@@ -161,17 +171,15 @@ class Doctor:
         return f"session {session.get('id', '?')}{left}"
 
     async def _session_update(self) -> str:
-        assert self.ws is not None
         update = {"type": "realtime", "instructions": "Reply with one short word."}
-        await self.ws.send(json.dumps({"type": "session.update", "session": update}))
+        await self._send({"type": "session.update", "session": update}, "session.update")
         await self._next("session.updated", "session.updated")
         return "config accepted"
 
     async def _tiny_response(self) -> str:
-        assert self.ws is not None
         started = time.monotonic()
         request = {"instructions": "Say: OK.", "max_output_tokens": 64}
-        await self.ws.send(json.dumps({"type": "response.create", "response": request}))
+        await self._send({"type": "response.create", "response": request}, "response.create")
         # A refused response (rate limit, quota) ends with a failed response.done and no audio.
         first = await self._next(
             ("response.output_audio.delta", "response.done"), "the first audio of a response"
