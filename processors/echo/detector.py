@@ -26,6 +26,7 @@ import numpy as np
 from bot.config.echo import EchoThresholds
 from processors.echo.correlation import fft_size, normalised_correlation
 from processors.echo.noise_floor import NoiseFloor
+from processors.echo.room_tail import RoomTail
 from processors.echo.sliding_window import SlidingWindow
 
 RATE = 8000
@@ -46,14 +47,10 @@ _GUARD_GAIN = 10 ** (-12 / 10)
 _BOUND_DECAY = 10 ** (-0.5 / 10)
 _SHIFT_WINDOW = 480  # 60 ms of input checked against shifted far audio
 _SLIP_REACH = 480  # +-60 ms: a playback-timing slip
-_STEP_CORR = 0.9  # beyond that (a delay step) the match must be closer
+_STEP_CORR = 0.85  # beyond that (a delay step) the match must be closer
 _MOVED_MARGIN = 0.3  # a moved echo matches its new lag this much better than the old
 _SHIFT_CORR = 0.8  # caller speech at the echo's level gives ~0.7, a shifted echo ~0.9+
 _ONSET_WINDOW = 2 * FRAME  # newest input checked when echo shows up before any delay is known
-_TAIL_DECAY = 0.5  # per frame: -3 dB per 20 ms, a 400 ms RT60
-_TAIL_RISE = 10 ** (0.5 / 10)
-_TAIL_START = 0.3  # -5 dB: about where a room tail starts, learned from there
-_TAIL_REGION = 0.1  # frames whose predicted echo is 10 dB under the envelope are in the tail
 
 
 def db_to_power(dbfs: float) -> float:
@@ -115,12 +112,11 @@ class EchoDetector:
         # the checks that tell a moved echo from a caller look at this, so a caller quieter
         # than the echo is not taken for the echo it talks over.
         self._residual_window = SlidingWindow(_SHIFT_WINDOW)
-        # Room tail: the predicted echo's power, held and decaying 3 dB per frame (RT60
-        # 400 ms), and how much of it the input still carries once the bot's words stop.
-        self._echo_envelope = 0.0
-        self._tail_gain = _TAIL_START
+        # Room tail: what the bot's earlier words still ring on the input, learned per lag.
+        self._room = RoomTail()
         self._far_frame_power = np.zeros(self._max_lag // FRAME + 2)
         self._excess = 10 ** (thresholds.excess_db / 10)
+        self._doubt = 10 ** (thresholds.excess_db / 20)
         self._floor = db_to_power(thresholds.floor_dbfs)
         self._noise_floor = NoiseFloor(self._floor)
         self._noise = self._floor
@@ -175,14 +171,15 @@ class EchoDetector:
         self._frames += 1
         if adapt and self._frames % self._search_every() == 0:
             self._update_delay()
-        tail = self._tail_gain * self._echo_envelope
-        if self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES:
+        tail = self._room.estimate()
+        judged_by_filter = self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES
+        if judged_by_filter:
             x = self._regressors()
             echo = x @ self._w32
             residual = near - echo
             residual_power = _power(residual)
             echo_power = _power(echo)
-            expected = self._noise + max(self._leak * echo_power, self._timing_guard(), tail)
+            expected = self._noise + max(self._leak * echo_power + tail, self._timing_guard())
         else:
             x = self._regressors() if self.delay is not None else None
             residual = near
@@ -190,7 +187,11 @@ class EchoDetector:
             echo_power = self._untrusted_erl() * float(self._far_frame_power.max())
             expected = self._noise + max(echo_power, tail)
         self._residual_window.push(residual)
-        speech = residual_power > self._excess * expected and residual_power > self._floor
+        # A caller can't be louder than the input itself: where the model predicts echo that
+        # isn't there (it stopped, or the delay stepped to where the bot paused), the residual
+        # is the prediction turned over, not a voice.
+        voice = min(residual_power, _power(near))
+        speech = voice > self._excess * expected and voice > self._floor
         if speech and adapt and self.delay is not None and self._moved_echo():
             speech = False  # the echo moved (a timing slip, a delay step)
         elif speech and adapt and self.delay is None and self._echo_found_now():
@@ -198,13 +199,23 @@ class EchoDetector:
         elif not speech and adapt and self.delay is None and self._caller_not_echo(residual_power):
             speech = True  # loud, but nothing like the bot's audio: a caller already talking
         self._track_noise(residual_power, echo_power)
-        if adapt and not speech:
-            self._learn(near, x, residual_power, echo_power)
+        # Half-way to speech (4 dB over the expected echo at the balanced preset): perhaps a
+        # quiet caller's onset. Judged echo, but the echo path learns nothing from it: a leak
+        # learned from a caller would hide the rest of what they say. Nor from a residual
+        # louder than the input: the filter predicted echo that isn't there (the delay
+        # stepped), and learning that would blunt it for the step's own check.
+        doubtful = judged_by_filter and (
+            voice > self._doubt * expected or residual_power > _power(near)
+        )
+        if adapt and not speech and not doubtful:
+            self._learn(near, x, residual_power, echo_power, tail)
             self._track_erl_bound(residual_power)
-            self._track_tail(residual_power, echo_power)
         trusted = self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES
-        predicted = echo_power if trusted else 0.0  # before that, the bound covers the tail
-        self._echo_envelope = max(predicted, self._echo_envelope * _TAIL_DECAY)
+        if adapt and not speech and trusted:
+            # What the filter leaves beyond the noise and its leak is the room's tail; the
+            # leak is learned from what is left of the residual after the tail.
+            self._room.learn(residual_power - self._noise - self._leak * echo_power, tail)
+        self._room.push(echo_power if trusted else 0.0)  # before that, the bound covers it
         erl = self._erl if self._erl_measured else None
         return FrameVerdict(speech, residual_power, echo_power, self.delay, erl)
 
@@ -291,22 +302,6 @@ class EchoDetector:
         self._candidate = self.delay = lag
         self._reset_filter()
         return True
-
-    def _track_tail(self, residual_power: float, echo_power: float) -> None:
-        """Learn how much room tail the input carries after the bot's words: the residual
-        over the held echo envelope, on frames well after the echo itself has stopped."""
-        if self.delay is None or self._adapted < _MIN_ADAPT_FRAMES:
-            return  # no prediction yet: nothing to measure the tail against
-        if self._echo_envelope <= self._noise or echo_power > _TAIL_REGION * self._echo_envelope:
-            return
-        # Falls fast, rises 0.2 dB a frame: a caller's onset in a pause of the bot's must
-        # not teach it that the room rings.
-        unexplained = residual_power - self._noise - self._leak * echo_power
-        ratio = max(unexplained, 0.0) / self._echo_envelope
-        if ratio < self._tail_gain:
-            self._tail_gain = max(0.7 * self._tail_gain + 0.3 * ratio, 1e-4)
-        else:
-            self._tail_gain = min(self._tail_gain * _TAIL_RISE, 1.0)
 
     def _push(self, near: np.ndarray, far: np.ndarray) -> None:
         self._near_window.push(near)
@@ -399,7 +394,12 @@ class EchoDetector:
         return self._far_window.rows(first, FRAME, _TAPS).astype(np.float32)
 
     def _learn(
-        self, near: np.ndarray, x: np.ndarray | None, residual_power: float, echo_power: float
+        self,
+        near: np.ndarray,
+        x: np.ndarray | None,
+        residual_power: float,
+        echo_power: float,
+        tail: float,
     ) -> None:
         if x is None:
             return
@@ -416,8 +416,10 @@ class EchoDetector:
             regularised.flat[:: _TAPS + 1] += 1e-3 * np.trace(self._r) / _TAPS + 1e-6
             self._w = np.linalg.solve(regularised, self._p)
             self._w32 = self._w.astype(np.float32)
-        if self._adapted > _MIN_ADAPT_FRAMES and echo_power > self._noise:
-            ratio = residual_power / echo_power
+        if self._adapted <= _MIN_ADAPT_FRAMES:
+            return
+        if echo_power > self._noise:
+            ratio = max(residual_power - tail, 0.0) / echo_power
             self._leak = min(max(0.9 * self._leak + 0.1 * ratio, 1e-3), 1.0)
             erl = echo_power / far_power
             self._erl = min(max(0.9 * self._erl + 0.1 * erl, 1e-4), 1.0)
