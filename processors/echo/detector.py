@@ -196,7 +196,13 @@ class EchoDetector:
             speech = False  # the echo moved (a timing slip, a delay step)
         elif speech and adapt and self.delay is None and self._echo_found_now():
             speech = False  # echo where the bound expected none: judged at 0 dB from now on
-        elif not speech and adapt and self.delay is None and self._caller_not_echo(residual_power):
+        elif (
+            not speech
+            and adapt
+            and self.delay is None
+            and residual_power * self._excess > echo_power  # as loud as the bound expects
+            and self._caller_not_echo(residual_power)
+        ):
             speech = True  # loud, but nothing like the bot's audio: a caller already talking
         self._track_noise(residual_power, echo_power)
         # Half-way to speech (4 dB over the expected echo at the balanced preset): perhaps a
@@ -211,10 +217,13 @@ class EchoDetector:
             self._learn(near, x, residual_power, echo_power, tail)
             self._track_erl_bound(residual_power)
         trusted = self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES
-        if adapt and not speech and trusted:
-            # What the filter leaves beyond the noise and its leak is the room's tail; the
-            # leak is learned from what is left of the residual after the tail.
-            self._room.learn(residual_power - self._noise - self._leak * echo_power, tail)
+        leaked = self._leak * echo_power
+        if adapt and not speech and trusted and tail > leaked:
+            # Where the room's tail is most of what the filter leaves (the bot's words have
+            # stopped or dropped): what the residual holds beyond the noise and the leak is
+            # the tail. While the words go on, tail and leak can't be told apart; the leak
+            # is learned from what is left after the tail.
+            self._room.learn(residual_power - self._noise - leaked, tail)
         self._room.push(echo_power if trusted else 0.0)  # before that, the bound covers it
         erl = self._erl if self._erl_measured else None
         return FrameVerdict(speech, residual_power, echo_power, self.delay, erl)
@@ -413,7 +422,7 @@ class EchoDetector:
         self._adapted += 1
         if self._adapted % 2 == 0:
             regularised = self._r.copy()
-            regularised.flat[:: _TAPS + 1] += 1e-3 * np.trace(self._r) / _TAPS + 1e-6
+            regularised.flat[:: _TAPS + 1] += 1e-2 * np.trace(self._r) / _TAPS + 1e-6
             self._w = np.linalg.solve(regularised, self._p)
             self._w32 = self._w.astype(np.float32)
         if self._adapted <= _MIN_ADAPT_FRAMES:
