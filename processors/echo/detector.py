@@ -50,6 +50,13 @@ _SLIP_REACH = 480  # +-60 ms: a playback-timing slip
 _STEP_CORR = 0.85  # beyond that (a delay step) the match must be closer
 _MOVED_MARGIN = 0.3  # a moved echo matches its new lag this much better than the old
 _SHIFT_CORR = 0.8  # caller speech at the echo's level gives ~0.7, a shifted echo ~0.9+
+# Before a delay is known, input unlike the bot's audio is a caller already talking when it
+# is within 20 dB of what the ERL bound expects (further under it is the echo's own soft
+# onset, a room's reverberation building up, too faint for the correlation to tell) and has
+# gone on for 60 ms: the gate then opens 40 ms later, after 100 ms of it (a burst of babble
+# on a noisy line lasts about 60).
+_CALLER_UNDER_BOUND = 10 ** (-20 / 10)
+_UNLIKE_FRAMES = 3
 _ONSET_WINDOW = 2 * FRAME  # newest input checked when echo shows up before any delay is known
 
 
@@ -128,6 +135,7 @@ class EchoDetector:
         # Without a delay (no echo found yet, or none at all): how loud the input has been
         # next to the loudest far frame that could be echoing; peak-hold, decaying 0.5 dB/frame.
         self._erl_bound = 1.0
+        self._unlike_run = 0  # frames in a row of input unlike the bot's audio, no delay known
         self._reset_filter()
 
     @property
@@ -200,10 +208,15 @@ class EchoDetector:
             not speech
             and adapt
             and self.delay is None
-            and residual_power * self._excess > echo_power  # as loud as the bound expects
+            and residual_power > _CALLER_UNDER_BOUND * echo_power
             and self._caller_not_echo(residual_power)
         ):
-            speech = True  # loud, but nothing like the bot's audio: a caller already talking
+            # Loud, but nothing like the bot's audio: a caller already talking, once it has
+            # lasted longer than a burst of babble on a noisy line does.
+            self._unlike_run += 1
+            speech = self._unlike_run >= _UNLIKE_FRAMES
+        else:
+            self._unlike_run = 0
         self._track_noise(residual_power, echo_power)
         # Half-way to speech (4 dB over the expected echo at the balanced preset): perhaps a
         # quiet caller's onset. Judged echo, but the echo path learns nothing from it: a leak
