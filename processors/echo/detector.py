@@ -49,6 +49,8 @@ _SHIFT_WINDOW = 480  # 60 ms of input checked against shifted far audio
 _SLIP_REACH = 480  # +-60 ms: a playback-timing slip
 _STEP_CORR = 0.85  # beyond that (a delay step) the match must be closer
 _MOVED_MARGIN = 0.3  # a moved echo matches its new lag this much better than the old
+_NOISY_MARGIN = 2.0
+_SLIPPED_CORR = 0.5  # a residual the bot's audio explains this well is a slipped echo
 _SHIFT_CORR = 0.8  # caller speech at the echo's level gives ~0.7, a shifted echo ~0.9+
 # Before a delay is known, input unlike the bot's audio is a caller already talking when it
 # is within 20 dB of what the ERL bound expects (further under it is the echo's own soft
@@ -187,8 +189,10 @@ class EchoDetector:
             residual = near - echo
             residual_power = _power(residual)
             echo_power = _power(echo)
-            expected = self._noise + max(self._leak * echo_power + tail, self._timing_guard())
+            missed = self._noise + self._leak * echo_power + tail
+            expected = max(missed, self._noise + self._timing_guard())
         else:
+            missed = None
             x = self._regressors() if self.delay is not None else None
             residual = near
             residual_power = _power(near)
@@ -200,6 +204,18 @@ class EchoDetector:
         # is the prediction turned over, not a voice.
         voice = min(residual_power, _power(near))
         speech = voice > self._excess * expected and voice > self._floor
+        if (
+            not speech
+            and adapt
+            and missed is not None
+            and voice > self._excess * missed
+            and voice > max(self._floor, _NOISY_MARGIN * self._excess * self._noise)
+        ):
+            # Over what the filter misses, under the timing guard: a quiet caller, or the
+            # echo off by a few ms (the guard's case). A slipped echo leaves a residual
+            # that is the bot's audio near the delay; a caller's is not. (3 dB more over
+            # the noise than elsewhere: babble swings that far above its floor.)
+            speech = not self._residual_is_echo()
         if speech and adapt and self.delay is not None and self._moved_echo():
             speech = False  # the echo moved (a timing slip, a delay step)
         elif speech and adapt and self.delay is None and self._echo_found_now():
@@ -382,6 +398,16 @@ class EchoDetector:
             return False
         self._frames = -1  # the model misses its own echo: search on the next frame
         return True
+
+    def _residual_is_echo(self) -> bool:
+        """Does the newest 40 ms of residual match the bot's audio within the timing guard's
+        reach of the delay (+-40 ms)? Then the echo slipped; otherwise a caller is there."""
+        n, reach = _ONSET_WINDOW, _GUARD_FRAMES * FRAME
+        size = self._far.size
+        lo = max(size - self.delay - reach - n, 0)
+        hi = max(size - self.delay + reach, lo + n)
+        rho = normalised_correlation(self._far[lo:hi], self._residual_window.view[-n:])
+        return float(np.abs(rho).max()) > _SLIPPED_CORR
 
     def _track_erl_bound(self, near_power: float) -> None:
         # Until the filter's prediction is trusted the bound is what judges the input: a delay
