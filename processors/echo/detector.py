@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.config.echo import EchoThresholds
-from processors.echo.correlation import fft_size, normalised_correlation
+from processors.echo.delay import CONFIRM_CORR, SEARCH_WINDOW, EchoDelay
 from processors.echo.noise_floor import NoiseFloor
 from processors.echo.room_tail import RoomTail
 from processors.echo.sliding_window import SlidingWindow
@@ -33,25 +33,17 @@ RATE = 8000
 FRAME = 160  # 20 ms
 _TAPS = 48  # 6 ms of echo path around the delay: telephone band-pass and a short room
 _PRE_TAPS = 8  # the filter starts this many samples before the correlation peak
-_XCORR_WINDOW = 2048  # 256 ms of input correlated against the far history
 _XCORR_EVERY = 5  # frames between delay searches (100 ms)
 _XCORR_EVERY_SETTLED = 25  # ... once the delay is settled (500 ms)
 _SETTLED_CONFIRMATIONS = 3  # searches in a row that found the same delay
 _FORGET = 0.97  # per-frame memory of the echo-path statistics (~0.7 s)
 _MIN_ADAPT_FRAMES = 4  # filter frames accumulated before its prediction is trusted
-_ACCEPT_CORR = 0.5  # normalised correlation that makes a first delay estimate believable
-_CONFIRM_CORR = 0.25  # weaker estimates count when two in a row agree
 _FULL_SCALE_POWER = 32768.0**2
 _GUARD_FRAMES = 2  # +-40 ms of playback-timing slip covered by the guard
 _GUARD_GAIN = 10 ** (-12 / 10)
 _BOUND_DECAY = 10 ** (-0.5 / 10)
 _SHIFT_WINDOW = 480  # 60 ms of input checked against shifted far audio
-_SLIP_REACH = 480  # +-60 ms: a playback-timing slip
-_STEP_CORR = 0.85  # beyond that (a delay step) the match must be closer
-_MOVED_MARGIN = 0.3  # a moved echo matches its new lag this much better than the old
-_NOISY_MARGIN = 2.0
-_SLIPPED_CORR = 0.5  # a residual the bot's audio explains this well is a slipped echo
-_SHIFT_CORR = 0.8  # caller speech at the echo's level gives ~0.7, a shifted echo ~0.9+
+_NOISY_MARGIN = 2.0  # a quiet caller under the timing guard: 3 dB more over the noise
 # Before a delay is known, input unlike the bot's audio is a caller already talking when it
 # is within 20 dB of what the ERL bound expects (further under it is the echo's own soft
 # onset, a room's reverberation building up, too faint for the correlation to tell) and has
@@ -59,7 +51,6 @@ _SHIFT_CORR = 0.8  # caller speech at the echo's level gives ~0.7, a shifted ech
 # on a noisy line lasts about 60).
 _CALLER_UNDER_BOUND = 10 ** (-20 / 10)
 _UNLIKE_FRAMES = 3
-_ONSET_WINDOW = 2 * FRAME  # newest input checked when echo shows up before any delay is known
 
 
 def db_to_power(dbfs: float) -> float:
@@ -114,13 +105,19 @@ class EchoDetector:
     def __init__(self, thresholds: EchoThresholds) -> None:
         self.t = thresholds
         self._max_lag = thresholds.max_delay_ms * RATE // 1000
-        self._n_fft = fft_size(_XCORR_WINDOW + self._max_lag)
-        self._far_window = SlidingWindow(_XCORR_WINDOW + self._max_lag + _TAPS + FRAME)
-        self._near_window = SlidingWindow(_XCORR_WINDOW)
+        self._far_window = SlidingWindow(SEARCH_WINDOW + self._max_lag + _TAPS + FRAME)
+        self._near_window = SlidingWindow(SEARCH_WINDOW)
         # What the echo filter left of the input (the input itself while it is not trusted):
         # the checks that tell a moved echo from a caller look at this, so a caller quieter
         # than the echo is not taken for the echo it talks over.
         self._residual_window = SlidingWindow(_SHIFT_WINDOW)
+        self._track = EchoDelay(
+            self._max_lag,
+            self._near_window,
+            self._far_window,
+            self._residual_window,
+            (_PRE_TAPS, _TAPS),
+        )
         # Room tail: what the bot's earlier words still ring on the input, learned per lag.
         self._room = RoomTail()
         self._far_frame_power = np.zeros(self._max_lag // FRAME + 2)
@@ -130,8 +127,6 @@ class EchoDetector:
         self._noise_floor = NoiseFloor(self._floor)
         self._noise = self._floor
         self._frames = 0
-        self.delay: int | None = None
-        self._candidate: int | None = None
         self._erl = 1.0  # echo power / far power; 0 dB until measured
         self._erl_measured = False
         # Without a delay (no echo found yet, or none at all): how loud the input has been
@@ -141,9 +136,9 @@ class EchoDetector:
         self._reset_filter()
 
     @property
-    def _near(self) -> np.ndarray:
-        """The latest input, oldest first."""
-        return self._near_window.view
+    def delay(self) -> int | None:
+        """The echo delay found on this call (samples), ``None`` until found."""
+        return self._track.delay
 
     @property
     def _far(self) -> np.ndarray:
@@ -168,7 +163,7 @@ class EchoDetector:
         self._w32 = np.zeros(_TAPS, dtype=np.float32)
         self._adapted = 0
         self._leak = 1.0
-        self._confirmed = 0
+        self._track.confirmed = 0
 
     # ------------------------------------------------------------------ per frame
     def frame(self, near: np.ndarray, far: np.ndarray, *, adapt: bool = True) -> FrameVerdict:
@@ -180,7 +175,8 @@ class EchoDetector:
         self._push(near, far)
         self._frames += 1
         if adapt and self._frames % self._search_every() == 0:
-            self._update_delay()
+            if self._track.update(self._floor, self._noise):
+                self._reset_filter()
         tail = self._room.estimate()
         judged_by_filter = self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES
         if judged_by_filter:
@@ -215,10 +211,16 @@ class EchoDetector:
             # echo off by a few ms (the guard's case). A slipped echo leaves a residual
             # that is the bot's audio near the delay; a caller's is not. (3 dB more over
             # the noise than elsewhere: babble swings that far above its floor.)
-            speech = not self._residual_is_echo()
+            speech = not self._track.residual_is_echo(_GUARD_FRAMES * FRAME)
         if speech and adapt and self.delay is not None and self._moved_echo():
             speech = False  # the echo moved (a timing slip, a delay step)
-        elif speech and adapt and self.delay is None and self._echo_found_now():
+        elif (
+            speech
+            and adapt
+            and self.delay is None
+            and self._track.found_now(self._floor, self._noise)
+        ):
+            self._reset_filter()
             speech = False  # echo where the bound expected none: judged at 0 dB from now on
         elif (
             not speech
@@ -274,7 +276,9 @@ class EchoDetector:
         a few times over, then every 500 ms. The search is the costliest step of a frame; a
         delay that moves shows up as a residual that looks like speech, which searches at once
         (timing slips) or is checked against the bot's audio before it may open the gate."""
-        settled = self._confirmed >= _SETTLED_CONFIRMATIONS and self._adapted >= _MIN_ADAPT_FRAMES
+        settled = (
+            self._track.confirmed >= _SETTLED_CONFIRMATIONS and self._adapted >= _MIN_ADAPT_FRAMES
+        )
         return _XCORR_EVERY_SETTLED if settled else _XCORR_EVERY
 
     def _untrusted_erl(self) -> float:
@@ -301,45 +305,8 @@ class EchoDetector:
             return False
         if float(self._far_frame_power.max()) < self._floor:
             return False
-        found = self._best_lag()
-        return found is not None and found[1] < _CONFIRM_CORR
-
-    def _predicted_correlation(self, n: int) -> np.ndarray:
-        """Normalised correlation of the newest ``n`` input samples with the echo the filter
-        would predict at every delay from ``max_lag`` down to _PRE_TAPS (index = max_lag -
-        delay; the few shortest delays are left at 0)."""
-        size = self._far.size
-        filtered = np.correlate(self._far, self._w, "valid")  # [j] = sum_i w[i] far[j + i]
-        # The prediction at delay L for input sample t is filtered[t - (L - _PRE_TAPS + TAPS
-        # - 1)]: over the newest n samples and every L, this stretch.
-        hi = size - _TAPS + 1
-        lo = hi - n - self._max_lag + _PRE_TAPS
-        rho = normalised_correlation(filtered[lo:hi], self._near[-n:])
-        out = np.zeros(self._max_lag + 1)
-        out[: rho.size] = rho
-        return out
-
-    def _echo_found_now(self) -> bool:
-        """Before any delay is known: is this speech-like input the bot's audio after all?
-
-        Echo that starts abruptly (a start-of-call backlog ending, a caller switching to the
-        speakerphone) fills only the newest frames of the delay search's window, too little
-        for its acceptance test; so the lag it finds is checked on the newest 40 ms alone, at
-        the timing-slip test's threshold: echo matches the bot's audio there, caller speech
-        does not.
-        """
-        found = self._best_lag()
-        if found is None:
-            return False
-        lag, n = found[0], _ONSET_WINDOW
-        residual = self._residual_window.view[-n:]
-        far = self._far[self._far.size - lag - n : self._far.size - lag]
-        rho = float(residual @ far) / (float(np.sqrt((residual @ residual) * (far @ far))) + 1e-9)
-        if rho < _SHIFT_CORR:
-            return False
-        self._candidate = self.delay = lag
-        self._reset_filter()
-        return True
+        found = self._track.search(self._floor, self._noise)
+        return found is not None and found[1] < CONFIRM_CORR
 
     def _push(self, near: np.ndarray, far: np.ndarray) -> None:
         self._near_window.push(near)
@@ -357,57 +324,15 @@ class EchoDetector:
             self._far_frame_power[-powers.size :] = powers
 
     def _moved_echo(self) -> bool:
-        """Is this speech-like frame the bot's audio at a lag the echo model does not have?
-
-        Playback timing can slip by a frame or two (a jitter buffer underruns, the bot process
-        stalls), or the delay can jump by a few hundred ms (a jitter buffer resizes, the call
-        is re-routed): then the echo model predicts the wrong samples and the residual looks
-        like speech. The newest 40 ms of input are correlated with the far audio at every
-        lag: a caller (even over the echo) matches nowhere above _SHIFT_CORR, a moved echo
-        does, at its new lag, which becomes the delay at once (the delay search's quarter
-        second would still be full of the old one). At the known delay, the echo dominates a
-        quieter caller's input: then only a residual that is itself the far audio is echo.
-        """
-        n = _ONSET_WINDOW
-        far = self._far[self._far.size - n - self._max_lag :]
-        if self._adapted >= _MIN_ADAPT_FRAMES:
-            # Through the echo filter, as the echo would be at each lag: the line's band-pass
-            # and the room make the raw far audio a poorer match than its prediction.
-            rho = self._predicted_correlation(n)
-        else:
-            rho = normalised_correlation(far, self._near[-n:])
-        best = int(np.argmax(rho))
-        lag = self._max_lag - best
-        # Far from the delay, many more lags could match 40 ms of speech by chance (a
-        # voiced sound at the same pitch): a step must match better than a slip.
-        needed = _SHIFT_CORR if abs(lag - self.delay) <= _SLIP_REACH else _STEP_CORR
-        if float(rho[best]) <= needed:
-            return False
-        at_delay = float(rho[min(max(self._max_lag - self.delay, 0), rho.size - 1)])
-        if lag != self.delay and float(rho[best]) - at_delay >= _MOVED_MARGIN:
-            # (A pitch period away, voiced speech matches nearly as well as at its delay: a
-            # moved echo leaves nothing at the old one. One sample is a move too: the filter
-            # was fitted sample by sample, and a line's clock can slip by one.)
-            self._candidate = self.delay = lag
+        """Is this speech-like frame the bot's echo at a lag the model does not have (a
+        timing slip, a delay step)? See :meth:`EchoDelay.moved`."""
+        trusted = self._adapted >= _MIN_ADAPT_FRAMES
+        moved = self._track.moved(self._w if trusted else None)
+        if moved == "moved":
             self._reset_filter()
-            return True
-        residual = self._residual_window.view[-n:]
-        at_delay = far[best : best + n]
-        denom = float(np.sqrt((residual @ residual) * (at_delay @ at_delay))) + 1e-9
-        if float(residual @ at_delay) / denom <= _SHIFT_CORR:
-            return False
-        self._frames = -1  # the model misses its own echo: search on the next frame
-        return True
-
-    def _residual_is_echo(self) -> bool:
-        """Does the newest 40 ms of residual match the bot's audio within the timing guard's
-        reach of the delay (+-40 ms)? Then the echo slipped; otherwise a caller is there."""
-        n, reach = _ONSET_WINDOW, _GUARD_FRAMES * FRAME
-        size = self._far.size
-        lo = max(size - self.delay - reach - n, 0)
-        hi = max(size - self.delay + reach, lo + n)
-        rho = normalised_correlation(self._far[lo:hi], self._residual_window.view[-n:])
-        return float(np.abs(rho).max()) > _SLIPPED_CORR
+        elif moved == "slipped":
+            self._frames = -1  # the model misses its own echo: search on the next frame
+        return moved is not None
 
     def _track_erl_bound(self, near_power: float) -> None:
         # Until the filter's prediction is trusted the bound is what judges the input: a delay
@@ -472,40 +397,3 @@ class EchoDetector:
             erl = echo_power / far_power
             self._erl = min(max(0.9 * self._erl + 0.1 * erl, 1e-4), 1.0)
             self._erl_measured = True
-
-    def _update_delay(self) -> None:
-        found = self._best_lag()
-        if found is None:
-            return
-        lag, rho = found
-        agrees = self._candidate is not None and abs(lag - self._candidate) <= 4
-        self._candidate = lag
-        if rho < _CONFIRM_CORR or (rho < _ACCEPT_CORR and not agrees):
-            return
-        if self.delay is None or abs(lag - self.delay) > 2:
-            self.delay = lag
-            self._reset_filter()
-        else:
-            self._confirmed += 1
-
-    def _best_lag(self) -> tuple[int, float] | None:
-        """The lag (samples) at which the input best matches the far audio, and the normalised
-        correlation there; ``None`` when either side is too quiet to tell."""
-        window = _XCORR_WINDOW
-        near = self._near
-        far = self._far[-(window + self._max_lag) :]
-        if _power(far[-window:]) < self._floor:
-            return None
-        if _power(near) < 1.5 * self._noise:
-            return None
-        n_fft = self._n_fft
-        cross = np.fft.rfft(near, n_fft) * np.conj(np.fft.rfft(far, n_fft))
-        cross /= np.abs(cross) ** 0.8 + 1e-9  # PHAT-like: sharp peaks despite pitch harmonics
-        corr = np.fft.irfft(cross, n_fft)
-        # corr[m] = sum_j near[j + m] far[j]; lag k (near lags far by k) sits at m = k - max_lag.
-        lags = corr[np.arange(self._max_lag + 1) - self._max_lag]
-        lag = int(np.argmax(lags))
-        start = self._max_lag - lag
-        aligned = far[start : start + window]
-        denom = float(np.sqrt((near @ near) * (aligned @ aligned))) + 1e-9
-        return lag, float(near @ aligned) / denom
