@@ -392,7 +392,9 @@ class EchoDetector:
         if self._adapted <= _MIN_ADAPT_FRAMES:
             return
         if echo_power > self._noise:
-            ratio = max(residual_power - tail, 0.0) / echo_power
+            # One frame's ratio counts up to 0 dB: a caller's onset that slipped through as
+            # echo (a residual far over a quiet stretch of echo) must not set it at once.
+            ratio = min(max(residual_power - tail, 0.0) / echo_power, 1.0)
             self._leak = min(max(0.9 * self._leak + 0.1 * ratio, 1e-3), 1.0)
             erl = echo_power / far_power
             self._erl = min(max(0.9 * self._erl + 0.1 * erl, 1e-4), 1.0)
