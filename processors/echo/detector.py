@@ -244,8 +244,12 @@ class EchoDetector:
         doubtful = judged_by_filter and (
             voice > self._doubt * expected or residual_power > _power(near)
         )
+        # Half-way over what the filter misses, but under the timing guard: perhaps a quiet
+        # caller the residual check took for a slipped echo. The filter still learns (a
+        # changed echo path must be followed), its leak and the room tail do not.
+        unsure = missed is not None and voice > self._doubt * missed
         if adapt and not speech and not doubtful:
-            self._learn(near, x, residual_power, echo_power, tail)
+            self._learn(near, x, residual_power, echo_power, tail, leak=not unsure)
             self._track_erl_bound(residual_power)
         trusted = self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES
         leaked = self._leak * echo_power
@@ -373,6 +377,8 @@ class EchoDetector:
         residual_power: float,
         echo_power: float,
         tail: float,
+        *,
+        leak: bool,
     ) -> None:
         if x is None:
             return
@@ -391,7 +397,7 @@ class EchoDetector:
             self._w32 = self._w.astype(np.float32)
         if self._adapted <= _MIN_ADAPT_FRAMES:
             return
-        if echo_power > self._noise:
+        if leak and echo_power > self._noise:
             # One frame's ratio counts up to 0 dB: a caller's onset that slipped through as
             # echo (a residual far over a quiet stretch of echo) must not set it at once.
             ratio = min(max(residual_power - tail, 0.0) / echo_power, 1.0)
