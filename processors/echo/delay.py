@@ -34,7 +34,7 @@ _SLIP_REACH = 480  # +-60 ms: a playback-timing slip
 _SHIFT_CORR = 0.8  # caller speech at the echo's level gives ~0.7, a shifted echo ~0.9+
 _STEP_CORR = 0.85  # beyond a slip's reach (a delay step) the match must be closer
 _MOVED_MARGIN = 0.3  # a moved echo matches its new lag this much better than the old
-_SLIPPED_CORR = 0.5  # a residual the bot's audio explains this well is a slipped echo
+_SLIPPED_CORR = 0.65  # a residual the bot's audio explains this well is a slipped echo
 
 
 def _power(samples: np.ndarray) -> float:
