@@ -1,20 +1,14 @@
 """Per-20 ms decision: is the input the bot's own echo, or the caller talking?
 
-Three estimates, all from the bot's audio as the caller heard it (the *far* signal):
-
-- **Delay** (cross-correlation, FFT, PHAT-weighted): how long the far audio takes to come back
-  on the input. Searched up to ``max_delay_ms`` every 100 ms while only echo is present.
-- **Echo path** (block least squares on a short filter around that delay): predicts the echo
-  sample by sample, so subtracting it leaves the caller's voice and the noise (the *residual*).
-  It also measures the echo return loss (ERL) and how much echo the prediction misses (*leak*).
-- **Double talk**: the residual is caller speech when it beats ``leak x predicted echo + noise
-  floor`` by ``excess_db``. Adaptation freezes meanwhile, so the caller's voice never trains the
-  echo model. Until a delay is found the detector is conservative: the input must beat the
-  loudest far frame that could be echoing (at an ERL bound learned from the input, or the
-  last ERL measured), and must not match the far audio (echo that shows up late); once a
-  delay is found, 0 dB until the filter has measured the ERL.
-
-Pure numpy on float samples (int16 scale) at 8 kHz; one instance per call.
+From the bot's audio as the caller heard it (the *far* signal): the echo **delay**
+(``delay.py``); a short least-squares **echo path** filter around it, whose prediction taken
+from the input leaves the *residual* (and measures the ERL and the *leak*, what it misses);
+the room's **tail** in power (``room_tail.py``). The residual is caller speech when it beats
+``noise + max(leak x echo + tail, timing guard)`` by ``excess_db`` (between the two: unless it
+matches the far audio near the delay, a slipped echo); nothing learns from the caller. Until
+a delay is found the input must beat the loudest far frame that could be echoing, at an ERL
+bound, and must not match the far audio (echo that shows up late); then 0 dB until the filter
+has measured the ERL. Pure numpy on float samples (int16 scale) at 8 kHz; one per call.
 """
 
 from __future__ import annotations
