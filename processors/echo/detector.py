@@ -1,20 +1,14 @@
 """Per-20 ms decision: is the input the bot's own echo, or the caller talking?
 
-Three estimates, all from the bot's audio as the caller heard it (the *far* signal):
-
-- **Delay** (cross-correlation, FFT, PHAT-weighted): how long the far audio takes to come back
-  on the input. Searched up to ``max_delay_ms`` every 100 ms while only echo is present.
-- **Echo path** (block least squares on a short filter around that delay): predicts the echo
-  sample by sample, so subtracting it leaves the caller's voice and the noise (the *residual*).
-  It also measures the echo return loss (ERL) and how much echo the prediction misses (*leak*).
-- **Double talk**: the residual is caller speech when it beats ``leak x predicted echo + noise
-  floor`` by ``excess_db``. Adaptation freezes meanwhile, so the caller's voice never trains the
-  echo model. Until a delay is found the detector is conservative: the input must beat the
-  loudest far frame that could be echoing (at an ERL bound learned from the input, or the
-  last ERL measured), and must not match the far audio (echo that shows up late); once a
-  delay is found, 0 dB until the filter has measured the ERL.
-
-Pure numpy on float samples (int16 scale) at 8 kHz; one instance per call.
+From the bot's audio as the caller heard it (the *far* signal): the echo **delay**
+(``delay.py``); a short least-squares **echo path** filter around it, whose prediction taken
+from the input leaves the *residual* (and measures the ERL and the *leak*, what it misses);
+the room's **tail** in power (``room_tail.py``). The residual is caller speech when it beats
+``noise + max(leak x echo + tail, timing guard)`` by ``excess_db`` (between the two: unless it
+matches the far audio near the delay, a slipped echo); nothing learns from the caller. Until
+a delay is found the input must beat the loudest far frame that could be echoing, at an ERL
+bound, and must not match the far audio (echo that shows up late); then 0 dB until the filter
+has measured the ERL. Pure numpy on float samples (int16 scale) at 8 kHz; one per call.
 """
 
 from __future__ import annotations
@@ -24,36 +18,33 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.config.echo import EchoThresholds
-from processors.echo.correlation import fft_size, normalised_correlation
+from processors.echo.delay import CONFIRM_CORR, SEARCH_WINDOW, EchoDelay
 from processors.echo.noise_floor import NoiseFloor
+from processors.echo.room_tail import RoomTail
 from processors.echo.sliding_window import SlidingWindow
 
 RATE = 8000
 FRAME = 160  # 20 ms
 _TAPS = 48  # 6 ms of echo path around the delay: telephone band-pass and a short room
 _PRE_TAPS = 8  # the filter starts this many samples before the correlation peak
-_XCORR_WINDOW = 2048  # 256 ms of input correlated against the far history
 _XCORR_EVERY = 5  # frames between delay searches (100 ms)
 _XCORR_EVERY_SETTLED = 25  # ... once the delay is settled (500 ms)
 _SETTLED_CONFIRMATIONS = 3  # searches in a row that found the same delay
 _FORGET = 0.97  # per-frame memory of the echo-path statistics (~0.7 s)
 _MIN_ADAPT_FRAMES = 4  # filter frames accumulated before its prediction is trusted
-_ACCEPT_CORR = 0.5  # normalised correlation that makes a first delay estimate believable
-_CONFIRM_CORR = 0.25  # weaker estimates count when two in a row agree
 _FULL_SCALE_POWER = 32768.0**2
 _GUARD_FRAMES = 2  # +-40 ms of playback-timing slip covered by the guard
 _GUARD_GAIN = 10 ** (-12 / 10)
 _BOUND_DECAY = 10 ** (-0.5 / 10)
 _SHIFT_WINDOW = 480  # 60 ms of input checked against shifted far audio
-_SLIP_REACH = 480  # +-60 ms: a playback-timing slip
-_STEP_CORR = 0.9  # beyond that (a delay step) the match must be closer
-_MOVED_MARGIN = 0.3  # a moved echo matches its new lag this much better than the old
-_SHIFT_CORR = 0.8  # caller speech at the echo's level gives ~0.7, a shifted echo ~0.9+
-_ONSET_WINDOW = 2 * FRAME  # newest input checked when echo shows up before any delay is known
-_TAIL_DECAY = 0.5  # per frame: -3 dB per 20 ms, a 400 ms RT60
-_TAIL_RISE = 10 ** (0.5 / 10)
-_TAIL_START = 0.3  # -5 dB: about where a room tail starts, learned from there
-_TAIL_REGION = 0.1  # frames whose predicted echo is 10 dB under the envelope are in the tail
+_NOISY_MARGIN = 2.0  # a quiet caller under the timing guard: 3 dB more over the noise
+# Before a delay is known, input unlike the bot's audio is a caller already talking when it
+# is within 20 dB of what the ERL bound expects (further under it is the echo's own soft
+# onset, a room's reverberation building up, too faint for the correlation to tell) and has
+# gone on for 60 ms: the gate then opens 40 ms later, after 100 ms of it (a burst of babble
+# on a noisy line lasts about 60).
+_CALLER_UNDER_BOUND = 10 ** (-20 / 10)
+_UNLIKE_FRAMES = 3
 
 
 def db_to_power(dbfs: float) -> float:
@@ -108,36 +99,40 @@ class EchoDetector:
     def __init__(self, thresholds: EchoThresholds) -> None:
         self.t = thresholds
         self._max_lag = thresholds.max_delay_ms * RATE // 1000
-        self._n_fft = fft_size(_XCORR_WINDOW + self._max_lag)
-        self._far_window = SlidingWindow(_XCORR_WINDOW + self._max_lag + _TAPS + FRAME)
-        self._near_window = SlidingWindow(_XCORR_WINDOW)
+        self._far_window = SlidingWindow(SEARCH_WINDOW + self._max_lag + _TAPS + FRAME)
+        self._near_window = SlidingWindow(SEARCH_WINDOW)
         # What the echo filter left of the input (the input itself while it is not trusted):
         # the checks that tell a moved echo from a caller look at this, so a caller quieter
         # than the echo is not taken for the echo it talks over.
         self._residual_window = SlidingWindow(_SHIFT_WINDOW)
-        # Room tail: the predicted echo's power, held and decaying 3 dB per frame (RT60
-        # 400 ms), and how much of it the input still carries once the bot's words stop.
-        self._echo_envelope = 0.0
-        self._tail_gain = _TAIL_START
+        self._track = EchoDelay(
+            self._max_lag,
+            self._near_window,
+            self._far_window,
+            self._residual_window,
+            (_PRE_TAPS, _TAPS),
+        )
+        # Room tail: what the bot's earlier words still ring on the input, learned per lag.
+        self._room = RoomTail()
         self._far_frame_power = np.zeros(self._max_lag // FRAME + 2)
         self._excess = 10 ** (thresholds.excess_db / 10)
+        self._doubt = 10 ** (thresholds.excess_db / 20)
         self._floor = db_to_power(thresholds.floor_dbfs)
         self._noise_floor = NoiseFloor(self._floor)
         self._noise = self._floor
         self._frames = 0
-        self.delay: int | None = None
-        self._candidate: int | None = None
         self._erl = 1.0  # echo power / far power; 0 dB until measured
         self._erl_measured = False
         # Without a delay (no echo found yet, or none at all): how loud the input has been
         # next to the loudest far frame that could be echoing; peak-hold, decaying 0.5 dB/frame.
         self._erl_bound = 1.0
+        self._unlike_run = 0  # frames in a row of input unlike the bot's audio, no delay known
         self._reset_filter()
 
     @property
-    def _near(self) -> np.ndarray:
-        """The latest input, oldest first."""
-        return self._near_window.view
+    def delay(self) -> int | None:
+        """The echo delay found on this call (samples), ``None`` until found."""
+        return self._track.delay
 
     @property
     def _far(self) -> np.ndarray:
@@ -162,7 +157,7 @@ class EchoDetector:
         self._w32 = np.zeros(_TAPS, dtype=np.float32)
         self._adapted = 0
         self._leak = 1.0
-        self._confirmed = 0
+        self._track.confirmed = 0
 
     # ------------------------------------------------------------------ per frame
     def frame(self, near: np.ndarray, far: np.ndarray, *, adapt: bool = True) -> FrameVerdict:
@@ -174,37 +169,91 @@ class EchoDetector:
         self._push(near, far)
         self._frames += 1
         if adapt and self._frames % self._search_every() == 0:
-            self._update_delay()
-        tail = self._tail_gain * self._echo_envelope
-        if self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES:
+            if self._track.update(self._floor, self._noise):
+                self._reset_filter()
+        tail = self._room.estimate()
+        judged_by_filter = self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES
+        if judged_by_filter:
             x = self._regressors()
             echo = x @ self._w32
             residual = near - echo
             residual_power = _power(residual)
             echo_power = _power(echo)
-            expected = self._noise + max(self._leak * echo_power, self._timing_guard(), tail)
+            missed = self._noise + self._leak * echo_power + tail
+            expected = max(missed, self._noise + self._timing_guard())
         else:
+            missed = None
             x = self._regressors() if self.delay is not None else None
             residual = near
             residual_power = _power(near)
             echo_power = self._untrusted_erl() * float(self._far_frame_power.max())
             expected = self._noise + max(echo_power, tail)
         self._residual_window.push(residual)
-        speech = residual_power > self._excess * expected and residual_power > self._floor
+        # A caller can't be louder than the input itself: where the model predicts echo that
+        # isn't there (it stopped, or the delay stepped to where the bot paused), the residual
+        # is the prediction turned over, not a voice.
+        voice = min(residual_power, _power(near))
+        speech = voice > self._excess * expected and voice > self._floor
+        if (
+            not speech
+            and adapt
+            and missed is not None
+            and voice > self._excess * missed
+            and voice > max(self._floor, _NOISY_MARGIN * self._excess * self._noise)
+        ):
+            # Over what the filter misses, under the timing guard: a quiet caller, or the
+            # echo off by a few ms (the guard's case). A slipped echo leaves a residual
+            # that is the bot's audio near the delay; a caller's is not. (3 dB more over
+            # the noise than elsewhere: babble swings that far above its floor.)
+            speech = not self._track.residual_is_echo(_GUARD_FRAMES * FRAME)
         if speech and adapt and self.delay is not None and self._moved_echo():
             speech = False  # the echo moved (a timing slip, a delay step)
-        elif speech and adapt and self.delay is None and self._echo_found_now():
+        elif (
+            speech
+            and adapt
+            and self.delay is None
+            and self._track.found_now(self._floor, self._noise)
+        ):
+            self._reset_filter()
             speech = False  # echo where the bound expected none: judged at 0 dB from now on
-        elif not speech and adapt and self.delay is None and self._caller_not_echo(residual_power):
-            speech = True  # loud, but nothing like the bot's audio: a caller already talking
+        elif (
+            not speech
+            and adapt
+            and self.delay is None
+            and residual_power > _CALLER_UNDER_BOUND * echo_power
+            and self._caller_not_echo(residual_power)
+        ):
+            # Loud, but nothing like the bot's audio: a caller already talking, once it has
+            # lasted longer than a burst of babble on a noisy line does.
+            self._unlike_run += 1
+            speech = self._unlike_run >= _UNLIKE_FRAMES
+        else:
+            self._unlike_run = 0
         self._track_noise(residual_power, echo_power)
-        if adapt and not speech:
-            self._learn(near, x, residual_power, echo_power)
+        # Half-way to speech (4 dB over the expected echo at the balanced preset): perhaps a
+        # quiet caller's onset. Judged echo, but the echo path learns nothing from it: a leak
+        # learned from a caller would hide the rest of what they say. Nor from a residual
+        # louder than the input: the filter predicted echo that isn't there (the delay
+        # stepped), and learning that would blunt it for the step's own check.
+        doubtful = judged_by_filter and (
+            voice > self._doubt * expected or residual_power > _power(near)
+        )
+        # Half-way over what the filter misses, but under the timing guard: perhaps a quiet
+        # caller the residual check took for a slipped echo. The filter still learns (a
+        # changed echo path must be followed), its leak and the room tail do not.
+        unsure = missed is not None and voice > self._doubt * missed
+        if adapt and not speech and not doubtful:
+            self._learn(near, x, residual_power, echo_power, tail, leak=not unsure)
             self._track_erl_bound(residual_power)
-            self._track_tail(residual_power, echo_power)
         trusted = self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES
-        predicted = echo_power if trusted else 0.0  # before that, the bound covers the tail
-        self._echo_envelope = max(predicted, self._echo_envelope * _TAIL_DECAY)
+        leaked = self._leak * echo_power
+        if adapt and not speech and trusted and tail > leaked:
+            # Where the room's tail is most of what the filter leaves (the bot's words have
+            # stopped or dropped): what the residual holds beyond the noise and the leak is
+            # the tail. While the words go on, tail and leak can't be told apart; the leak
+            # is learned from what is left after the tail.
+            self._room.learn(residual_power - self._noise - leaked, tail)
+        self._room.push(echo_power if trusted else 0.0)  # before that, the bound covers it
         erl = self._erl if self._erl_measured else None
         return FrameVerdict(speech, residual_power, echo_power, self.delay, erl)
 
@@ -225,7 +274,9 @@ class EchoDetector:
         a few times over, then every 500 ms. The search is the costliest step of a frame; a
         delay that moves shows up as a residual that looks like speech, which searches at once
         (timing slips) or is checked against the bot's audio before it may open the gate."""
-        settled = self._confirmed >= _SETTLED_CONFIRMATIONS and self._adapted >= _MIN_ADAPT_FRAMES
+        settled = (
+            self._track.confirmed >= _SETTLED_CONFIRMATIONS and self._adapted >= _MIN_ADAPT_FRAMES
+        )
         return _XCORR_EVERY_SETTLED if settled else _XCORR_EVERY
 
     def _untrusted_erl(self) -> float:
@@ -252,61 +303,8 @@ class EchoDetector:
             return False
         if float(self._far_frame_power.max()) < self._floor:
             return False
-        found = self._best_lag()
-        return found is not None and found[1] < _CONFIRM_CORR
-
-    def _predicted_correlation(self, n: int) -> np.ndarray:
-        """Normalised correlation of the newest ``n`` input samples with the echo the filter
-        would predict at every delay from ``max_lag`` down to _PRE_TAPS (index = max_lag -
-        delay; the few shortest delays are left at 0)."""
-        size = self._far.size
-        filtered = np.correlate(self._far, self._w, "valid")  # [j] = sum_i w[i] far[j + i]
-        # The prediction at delay L for input sample t is filtered[t - (L - _PRE_TAPS + TAPS
-        # - 1)]: over the newest n samples and every L, this stretch.
-        hi = size - _TAPS + 1
-        lo = hi - n - self._max_lag + _PRE_TAPS
-        rho = normalised_correlation(filtered[lo:hi], self._near[-n:])
-        out = np.zeros(self._max_lag + 1)
-        out[: rho.size] = rho
-        return out
-
-    def _echo_found_now(self) -> bool:
-        """Before any delay is known: is this speech-like input the bot's audio after all?
-
-        Echo that starts abruptly (a start-of-call backlog ending, a caller switching to the
-        speakerphone) fills only the newest frames of the delay search's window, too little
-        for its acceptance test; so the lag it finds is checked on the newest 40 ms alone, at
-        the timing-slip test's threshold: echo matches the bot's audio there, caller speech
-        does not.
-        """
-        found = self._best_lag()
-        if found is None:
-            return False
-        lag, n = found[0], _ONSET_WINDOW
-        residual = self._residual_window.view[-n:]
-        far = self._far[self._far.size - lag - n : self._far.size - lag]
-        rho = float(residual @ far) / (float(np.sqrt((residual @ residual) * (far @ far))) + 1e-9)
-        if rho < _SHIFT_CORR:
-            return False
-        self._candidate = self.delay = lag
-        self._reset_filter()
-        return True
-
-    def _track_tail(self, residual_power: float, echo_power: float) -> None:
-        """Learn how much room tail the input carries after the bot's words: the residual
-        over the held echo envelope, on frames well after the echo itself has stopped."""
-        if self.delay is None or self._adapted < _MIN_ADAPT_FRAMES:
-            return  # no prediction yet: nothing to measure the tail against
-        if self._echo_envelope <= self._noise or echo_power > _TAIL_REGION * self._echo_envelope:
-            return
-        # Falls fast, rises 0.2 dB a frame: a caller's onset in a pause of the bot's must
-        # not teach it that the room rings.
-        unexplained = residual_power - self._noise - self._leak * echo_power
-        ratio = max(unexplained, 0.0) / self._echo_envelope
-        if ratio < self._tail_gain:
-            self._tail_gain = max(0.7 * self._tail_gain + 0.3 * ratio, 1e-4)
-        else:
-            self._tail_gain = min(self._tail_gain * _TAIL_RISE, 1.0)
+        found = self._track.search(self._floor, self._noise)
+        return found is not None and found[1] < CONFIRM_CORR
 
     def _push(self, near: np.ndarray, far: np.ndarray) -> None:
         self._near_window.push(near)
@@ -324,47 +322,15 @@ class EchoDetector:
             self._far_frame_power[-powers.size :] = powers
 
     def _moved_echo(self) -> bool:
-        """Is this speech-like frame the bot's audio at a lag the echo model does not have?
-
-        Playback timing can slip by a frame or two (a jitter buffer underruns, the bot process
-        stalls), or the delay can jump by a few hundred ms (a jitter buffer resizes, the call
-        is re-routed): then the echo model predicts the wrong samples and the residual looks
-        like speech. The newest 40 ms of input are correlated with the far audio at every
-        lag: a caller (even over the echo) matches nowhere above _SHIFT_CORR, a moved echo
-        does, at its new lag, which becomes the delay at once (the delay search's quarter
-        second would still be full of the old one). At the known delay, the echo dominates a
-        quieter caller's input: then only a residual that is itself the far audio is echo.
-        """
-        n = _ONSET_WINDOW
-        far = self._far[self._far.size - n - self._max_lag :]
-        if self._adapted >= _MIN_ADAPT_FRAMES:
-            # Through the echo filter, as the echo would be at each lag: the line's band-pass
-            # and the room make the raw far audio a poorer match than its prediction.
-            rho = self._predicted_correlation(n)
-        else:
-            rho = normalised_correlation(far, self._near[-n:])
-        best = int(np.argmax(rho))
-        lag = self._max_lag - best
-        # Far from the delay, many more lags could match 40 ms of speech by chance (a
-        # voiced sound at the same pitch): a step must match better than a slip.
-        needed = _SHIFT_CORR if abs(lag - self.delay) <= _SLIP_REACH else _STEP_CORR
-        if float(rho[best]) <= needed:
-            return False
-        at_delay = float(rho[min(max(self._max_lag - self.delay, 0), rho.size - 1)])
-        if lag != self.delay and float(rho[best]) - at_delay >= _MOVED_MARGIN:
-            # (A pitch period away, voiced speech matches nearly as well as at its delay: a
-            # moved echo leaves nothing at the old one. One sample is a move too: the filter
-            # was fitted sample by sample, and a line's clock can slip by one.)
-            self._candidate = self.delay = lag
+        """Is this speech-like frame the bot's echo at a lag the model does not have (a
+        timing slip, a delay step)? See :meth:`EchoDelay.moved`."""
+        trusted = self._adapted >= _MIN_ADAPT_FRAMES
+        moved = self._track.moved(self._w if trusted else None)
+        if moved == "moved":
             self._reset_filter()
-            return True
-        residual = self._residual_window.view[-n:]
-        at_delay = far[best : best + n]
-        denom = float(np.sqrt((residual @ residual) * (at_delay @ at_delay))) + 1e-9
-        if float(residual @ at_delay) / denom <= _SHIFT_CORR:
-            return False
-        self._frames = -1  # the model misses its own echo: search on the next frame
-        return True
+        elif moved == "slipped":
+            self._frames = -1  # the model misses its own echo: search on the next frame
+        return moved is not None
 
     def _track_erl_bound(self, near_power: float) -> None:
         # Until the filter's prediction is trusted the bound is what judges the input: a delay
@@ -399,7 +365,14 @@ class EchoDetector:
         return self._far_window.rows(first, FRAME, _TAPS).astype(np.float32)
 
     def _learn(
-        self, near: np.ndarray, x: np.ndarray | None, residual_power: float, echo_power: float
+        self,
+        near: np.ndarray,
+        x: np.ndarray | None,
+        residual_power: float,
+        echo_power: float,
+        tail: float,
+        *,
+        leak: bool,
     ) -> None:
         if x is None:
             return
@@ -413,49 +386,16 @@ class EchoDetector:
         self._adapted += 1
         if self._adapted % 2 == 0:
             regularised = self._r.copy()
-            regularised.flat[:: _TAPS + 1] += 1e-3 * np.trace(self._r) / _TAPS + 1e-6
+            regularised.flat[:: _TAPS + 1] += 1e-2 * np.trace(self._r) / _TAPS + 1e-6
             self._w = np.linalg.solve(regularised, self._p)
             self._w32 = self._w.astype(np.float32)
-        if self._adapted > _MIN_ADAPT_FRAMES and echo_power > self._noise:
-            ratio = residual_power / echo_power
+        if self._adapted <= _MIN_ADAPT_FRAMES:
+            return
+        if leak and echo_power > self._noise:
+            # One frame's ratio counts up to 0 dB: a caller's onset that slipped through as
+            # echo (a residual far over a quiet stretch of echo) must not set it at once.
+            ratio = min(max(residual_power - tail, 0.0) / echo_power, 1.0)
             self._leak = min(max(0.9 * self._leak + 0.1 * ratio, 1e-3), 1.0)
             erl = echo_power / far_power
             self._erl = min(max(0.9 * self._erl + 0.1 * erl, 1e-4), 1.0)
             self._erl_measured = True
-
-    def _update_delay(self) -> None:
-        found = self._best_lag()
-        if found is None:
-            return
-        lag, rho = found
-        agrees = self._candidate is not None and abs(lag - self._candidate) <= 4
-        self._candidate = lag
-        if rho < _CONFIRM_CORR or (rho < _ACCEPT_CORR and not agrees):
-            return
-        if self.delay is None or abs(lag - self.delay) > 2:
-            self.delay = lag
-            self._reset_filter()
-        else:
-            self._confirmed += 1
-
-    def _best_lag(self) -> tuple[int, float] | None:
-        """The lag (samples) at which the input best matches the far audio, and the normalised
-        correlation there; ``None`` when either side is too quiet to tell."""
-        window = _XCORR_WINDOW
-        near = self._near
-        far = self._far[-(window + self._max_lag) :]
-        if _power(far[-window:]) < self._floor:
-            return None
-        if _power(near) < 1.5 * self._noise:
-            return None
-        n_fft = self._n_fft
-        cross = np.fft.rfft(near, n_fft) * np.conj(np.fft.rfft(far, n_fft))
-        cross /= np.abs(cross) ** 0.8 + 1e-9  # PHAT-like: sharp peaks despite pitch harmonics
-        corr = np.fft.irfft(cross, n_fft)
-        # corr[m] = sum_j near[j + m] far[j]; lag k (near lags far by k) sits at m = k - max_lag.
-        lags = corr[np.arange(self._max_lag + 1) - self._max_lag]
-        lag = int(np.argmax(lags))
-        start = self._max_lag - lag
-        aligned = far[start : start + window]
-        denom = float(np.sqrt((near @ near) * (aligned @ aligned))) + 1e-9
-        return lag, float(near @ aligned) / denom

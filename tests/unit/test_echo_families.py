@@ -44,7 +44,11 @@ def test_an_unknown_family_is_refused_by_name(tmp_path):
     ],
 )
 def test_the_gate_holds_where_it_used_to_fail(family, index, before):
-    scenario = FAMILIES[family](index, 16, 7)
+    _holds(family, index, before, seed=7)
+
+
+def _holds(family: str, index: int, before: str, seed: int) -> None:
+    scenario = FAMILIES[family](index, 16, seed)
     run = run_gate(scenario, "reference", ECHO_PRESETS["balanced"])
     result = score(
         run,
@@ -55,3 +59,22 @@ def test_the_gate_holds_where_it_used_to_fail(family, index, before):
     )
     assert result.false_barge_ins == 0, before
     assert result.caught == result.barge_ins, before
+
+
+@pytest.mark.parametrize(
+    ("family", "index", "seed", "before"),
+    [
+        ("speakerphone", 5, 7, "2 false barge-ins (ERL 0 dB, 295 ms room tail)"),
+        ("speakerphone", 0, 11, "1 false barge-in (echo 3 dB louder, its reverberant onset)"),
+        ("delay_step", 6, 7, "1 false barge-in (delay 195 -> 91 ms: the old echo stopped)"),
+        ("delay_step", 3, 11, "1 false barge-in (delay 235 -> 307 ms)"),
+        ("noisy", 11, 7, "1 false barge-in (babble at 11.5 dB SNR before any delay was known)"),
+        ("noisy", 15, 11, "1 false barge-in (babble at 12.2 dB SNR)"),
+        ("quiet_barge", 1, 7, '"mm-hm" 10.5 dB under the echo missed (under the timing guard)'),
+        ("quiet_barge", 3, 7, "a backchannel 11.6 dB under the echo missed"),
+    ],
+)
+def test_the_gate_holds_on_the_hard_lines(family, index, seed, before):
+    """Each let echo through, or missed the caller, before the room tail, the missing-echo
+    rule, the quiet-caller check and the babble rules (issue 17's second round)."""
+    _holds(family, index, before, seed)
