@@ -115,22 +115,18 @@ async def test_twenty_socket_drops_lose_no_turn_and_no_item(tmp_path):
 
 
 async def test_session_cap_rolls_over_between_turns(tmp_path):
-    # A 16 s cap, the next session opened 8 s ahead: a rollover every ~8 s. Short turns
-    # (2 s said, a 2.5 s reply, 5 s of pause) keep the longest stretch of talk (~5.5 s)
-    # well inside the 8 s the switch may wait for a quiet moment.
-    config = EmulatorConfig(session_cap_s=16, replies=["bot_reply_3.wav"])
-    async with RealtimeEmulator(config) as emu:
-        env = bot_env(tmp_path, REALTIME_ROLLOVER_LEAD_S="8")
+    async with RealtimeEmulator(EmulatorConfig(session_cap_s=20)) as emu:
+        env = bot_env(tmp_path, REALTIME_ROLLOVER_LEAD_S="10")
         async with run_bot(
             tmp_path, "--transport", "twilio", "--realtime-url", emu.url, env=env
         ) as bot:
-            steps = [step for _ in range(6) for step in (Say(THANKS), Silence(5.0))]
-            result = await PhoneCaller(bot.ws_url, "twilio", steps=steps).run()
+            caller = PhoneCaller(bot.ws_url, "twilio", steps=_script(6, 8.5))
+            result = await caller.run()
             [record] = await bot.wait_for_records(1)
         sessions = list(emu.sessions)
         switches = _assert_conversation_kept(emu)
     _assert_every_turn_answered(result)
-    assert result.duration_s >= 40  # two and a half caps
+    assert result.duration_s >= 65
     rollovers = record["realtime"]["rollovers"]
     assert len(rollovers) >= 3 and switches == len(rollovers)
     assert record["realtime"]["reconnects"] == []
