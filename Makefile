@@ -34,7 +34,15 @@ format: install
 # Three tiers: tests/unit, tests/inprocess, tests/e2e (marked `e2e`). No test is rerun except
 # the ones carrying a `flaky` marker (its reason beside it). The summary names each failure,
 # error and rerun (-rfER: "RERUN test_x"), and --durations the slowest tests.
-PYTEST := $(PY) -m pytest -q -rfER --durations=15
+# The tiers run in TEST_WORKERS processes (pytest-xdist; 3 on the 2-core CI machine): most of
+# a test's time is a call's real-time audio, not CPU, so three overlap well (load stays under
+# two cores) and the suite takes about a third of its serial time. --dist loadgroup hands out
+# test by test; no test needs the machine to itself: each starts its servers on its own ports
+# (port 0, or sim.bot_process.free_port, which gives each worker its own block), writes
+# under its own tmp_path and patches only its own process. A test that must share a worker
+# with others would carry @pytest.mark.xdist_group(name) (none does). TEST_WORKERS=0: serial.
+TEST_WORKERS ?= 3
+PYTEST := $(PY) -m pytest -q -rfER --durations=15 -n $(TEST_WORKERS) --dist loadgroup
 
 # Every tier, then the peer clients.
 test: lint

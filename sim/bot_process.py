@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -15,10 +16,56 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 
 
-def free_port() -> int:
+# Ports handed out for servers that start later (below Linux's default ephemeral range).
+PORT_RANGE = (20000, 32768)
+_next_port: int | None = None
+
+
+def _ephemeral_floor() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port() -> int:
+    """A port nothing holds now, for a server started next that cannot bind port 0 and say
+    which port it got (runner.py is another process; an AGI port goes on its command line).
+
+    A port the kernel picked for a bind to port 0 and released again could be handed to the
+    next bind to port 0 or outgoing connection anywhere on the machine (an emulator, a
+    client, a parallel test worker) before the server binds it. So ports are drawn from
+    below the kernel's ephemeral range, one after another per process, and parallel test
+    workers (pytest-xdist's PYTEST_XDIST_WORKER, gw0, gw1, ...) draw from separate blocks.
+    """
+    global _next_port
+    low, high = PORT_RANGE
+    if _ephemeral_floor() < high:  # the ephemeral range is not where we expect it
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    block = (high - low) // workers
+    start = low + block * (int(worker) % workers if worker.isdigit() else 0)
+    if _next_port is None or not start <= _next_port < start + block:
+        _next_port = start + random.randrange(block)
+    for _ in range(block):
+        port = _next_port
+        _next_port = start + (_next_port + 1 - start) % block
+        if _bindable(port):
+            return port
+    raise OSError(f"no free port in {start}-{start + block - 1}")
 
 
 class BotProcess:

@@ -28,6 +28,7 @@ from bot.call.turn_latency import TurnLatencyObserver
 from bot.config.caller_info import CallerInfo
 from bot.config.profiles import Profile
 from bot.config.realtime import RealtimeResilienceConfig
+from pipelines.caller_mute import CallerMute
 from pipelines.composer import AudioLaneChoice, PipelineSlots, compose_pipeline
 from pipelines.context_aggregators import realtime_context_aggregators
 from pipelines.realtime.g711 import G711_RATE, G711Codec
@@ -157,6 +158,9 @@ class Call:
             on_rate_limited=self._on_rate_limited,
         )
         slots = slots or PipelineSlots()
+        # Last among the input filters, so a room's own filter still picks whose audio counts.
+        self._caller_mute = CallerMute()
+        slots.input_filters = [*slots.input_filters, self._caller_mute]
         if self._tools is not None:
             self._tools.register(self._llm)
             slots.tool_processors = [*slots.tool_processors, *self._tools.processors]
@@ -228,6 +232,8 @@ class Call:
             f"cost ${budget.spent_usd:.4f} + next reply ~${budget.dearest_reply_usd:.4f} "
             f"would cross the cap ${budget.cap_usd:g}: saying the budget line",
         )
+        # The line is the call's last reply: no turn the caller ends from here gets another.
+        self._caller_mute.mute()
         line_done = await self._llm.say_line(budget_instructions(self.spec.profile.budget_line))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(line_done.wait(), BUDGET_LINE_WAIT_S)

@@ -35,13 +35,7 @@ from bot.telephony.live_calls import LiveCalls
 from bot.telephony.memory_reclaim import MemoryReclaimConfig, MemoryReclaimer
 from bot.telephony.metrics import BotMetrics
 from bot.telephony.realtime_sessions import SESSIONS_SUBDIR, RealtimeSessionSlots
-from bot.telephony.webhook_answers import (
-    plivo_xml,
-    spoken_refusal,
-    stream_url,
-    telnyx_texml,
-    twilio_twiml,
-)
+from bot.telephony.webhook_answers import call_answer, spoken_refusal, stream_url
 from bot.webrtc.access import DevPageAccess
 from pipelines.call_control.providers import telephony_call_control
 from pipelines.transports.telephony import TELEPHONY_PROVIDERS, create_telephony_transport
@@ -203,22 +197,8 @@ class TelephonyServer:
         call_id = form.get("CallSid") or form.get("CallUUID") or ""
         token = self.security.mint(call_id if isinstance(call_id, str) else "")
         token_param = {TOKEN_FIELD: token} if token else {}
-        if provider == "twilio":
-            params = {
-                "from_number": caller.number,
-                "to_number": caller.called_number,
-                "caller_name": caller.name,
-                **token_param,
-            }
-            xml = twilio_twiml(stream_url(base), params)
-        elif provider == "telnyx":
-            xml = telnyx_texml(stream_url(base, token_param))
-        elif provider == "plivo":
-            # Plivo's stream `start` carries no caller details, so they ride on the URL.
-            query = {"from_number": caller.number, "to_number": caller.called_number}
-            query = {k: v for k, v in query.items() if v} | token_param
-            xml = plivo_xml(stream_url(base, query))
-        else:
+        answer = call_answer(provider, base, caller, token_param)
+        if answer is None:
             return JSONResponse(
                 {
                     "error": "Exotel does not use an XML webhook",
@@ -226,7 +206,7 @@ class TelephonyServer:
                     "note": "Set this URL in your Exotel Voicebot applet.",
                 }
             )
-        return Response(content=xml, media_type="application/xml")
+        return Response(content=answer, media_type="application/xml")
 
     def _turn_away_at_webhook(self) -> Response | None:
         """A spoken refusal when the day's budget is spent or every Realtime session is in

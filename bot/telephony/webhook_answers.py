@@ -4,12 +4,37 @@ to our `/ws` media-stream endpoint, carrying the caller's details along."""
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape, quoteattr
 
+from bot.config.caller_info import CallerInfo
+
 
 def stream_url(base: str, query: dict[str, str] | None = None) -> str:
     """The ws(s):// URL the provider should open; ``base`` is the public WebSocket base
     (bot.security.public_url.public_base), so it names the host the provider reaches."""
     url = f"{base}/ws"
     return f"{url}?{urlencode(query)}" if query else url
+
+
+def call_answer(
+    provider: str, base: str, caller: CallerInfo, token_param: dict[str, str]
+) -> str | None:
+    """The provider's XML connecting the call to ``/ws`` (``base``: the public WebSocket
+    base), the stream token in ``token_param``; None for Exotel, which has no XML webhook."""
+    if provider == "twilio":
+        params = {
+            "from_number": caller.number,
+            "to_number": caller.called_number,
+            "caller_name": caller.name,
+            **token_param,
+        }
+        return twilio_twiml(stream_url(base), params)
+    if provider == "telnyx":
+        return telnyx_texml(stream_url(base, token_param))
+    if provider == "plivo":
+        # Plivo's stream `start` carries no caller details, so they ride on the URL.
+        query = {"from_number": caller.number, "to_number": caller.called_number}
+        query = {k: v for k, v in query.items() if v} | token_param
+        return plivo_xml(stream_url(base, query))
+    return None
 
 
 def twilio_twiml(url: str, parameters: dict[str, str]) -> str:

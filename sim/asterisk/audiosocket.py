@@ -205,7 +205,8 @@ class _AudioSocketSession(CallerLine):
         samples = resample(pcm16_decode(payload), AUDIO_KIND_RATES[kind], self.rate)
         self.on_bot_audio(samples)
         self.playout.push_audio(samples)
-        lead = self.queued_frames()
+        # Ahead of the line's clock, not of this loop: frames it owes a real line has played.
+        lead = max(0, self.queued_frames() - self.frames_overdue())
         if lead > (self.result.max_lead_frames or 0):
             self.result.max_lead_frames = lead
 

@@ -91,6 +91,12 @@ class CallerLine:
         self.clock0 = time.monotonic()
         self.frame_index = 0
 
+    def frames_overdue(self) -> int:
+        """Frames the clock has due that the loop has not played yet: a stalled event loop
+        (a busy machine), not the bot. A real line would have played them already."""
+        due = int((time.monotonic() - self.clock0) // FRAME_S) + 1
+        return max(0, due - self.frame_index)
+
     def on_bot_audio(self, samples: np.ndarray) -> None:
         """Bot audio arrived (at the line's rate): greeting and turn latency by arrival."""
         self.tracker.on_bot_audio(self.now(), to_8k(samples, self.rate))

@@ -189,7 +189,9 @@ async def test_xon_once_playout_drains_below_800_frames() -> None:
     async def bot(ws: ServerConnection) -> None:
         inbox = Inbox(ws)
         await inbox.wait_for("MEDIA_START")
-        for frames in (100,) * 8 + (105,):  # 905 frames; a tick or two may play meanwhile
+        # 930 frames: the 30 over the XOFF level leave 600 ms of playout (30 ticks) for the
+        # sending and the status round trip on a busy machine.
+        for frames in (100,) * 8 + (130,):
             await ws.send(ULAW.encode(tone(frames * 0.02)))
         times["xoff"] = await inbox.wait_for("MEDIA_XOFF", within_s=1.0)
         await ws.send('{"command":"GET_STATUS"}')
@@ -199,10 +201,10 @@ async def test_xon_once_playout_drains_below_800_frames() -> None:
         await inbox.closed()
 
     async with bot_server(bot) as url:
-        result = await AsteriskWebSocketCall(url, steps=[Silence(2.4)], wait_for_greeting_s=0).run()
+        result = await AsteriskWebSocketCall(url, steps=[Silence(3.0)], wait_for_greeting_s=0).run()
     assert status[0]["queue_full"] is True and status[0]["queue_length"] >= 900
-    # 20 ms per frame played: from ~905 queued to 799 takes ~106 ticks.
-    assert times["xon"] - times["xoff"] == pytest.approx(2.1, abs=0.15)
+    # 20 ms per frame played: from ~930 queued to 799 takes ~131 ticks.
+    assert times["xon"] - times["xoff"] == pytest.approx(2.6, abs=0.15)
     assert result.xoff == 1 and result.xon == 1 and result.max_queue_frames >= 900
 
 

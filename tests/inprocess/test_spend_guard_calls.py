@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.call.budget import END_REASON_BUDGET
 from bot.call.pricing import load_price_table
+from bot.config.echo import EchoGateConfig
 from bot.config.profiles import Profile, load_profile
 from bot.config.settings import Settings
 from bot.spend_report import read_records, summarize
@@ -85,6 +86,47 @@ async def test_cost_cap_says_the_budget_line_and_ends_the_call(tmp_path):
         f"\ngreeting ${greeting_cost:.5f}, cap ${cap:.5f}, call ${record['cost_usd']:.5f}, "
         f"bot audio {result.bot_audio_total_s:.2f}s (greeting {uncapped.bot_audio_total_s:.2f}s)"
     )
+
+
+async def test_the_caller_talking_over_the_budget_line_gets_no_reply_after_it(tmp_path):
+    # The line is the call's last reply: a turn the caller ends after it was asked for gets
+    # no reply of its own (it would cost past the cap and be cut off by the hang-up).
+    records_dir = tmp_path / "records"
+    settings = Settings(_env_file=None, records_dir=records_dir)
+    async with (
+        RealtimeEmulator(EmulatorConfig()) as emulator,
+        serve_inprocess(settings, emulator.url) as served,
+    ):
+        served.server.config.prices = load_price_table()
+        await phone_call(served, [Hangup(after_bot_audio_s=0.3)])
+        await wait_until(lambda: not served.server.active_calls)
+        greeting_cost = records(records_dir)[0]["cost_usd"]
+        # No echo gate, so the model hears the caller over the bot's audio whatever the
+        # gate would make of it (the simulated line has no echo).
+        profile = load_profile("default").model_copy(
+            update={
+                "max_call_cost_usd": 1.5 * greeting_cost,
+                "budget_line": BUDGET_LINE,
+                "echo_gate": EchoGateConfig(mode="off"),
+            }
+        )
+        with_profile(served, profile)
+        # The caller talks over the greeting (not waiting for it to end): the cap trips
+        # while they talk, and their turn ends after the budget line's reply is done.
+        steps = [Silence(1.0), Say(CALLER_WAV), Silence(20)]
+        caller = PhoneCaller(
+            url=served.ws_url, provider="twilio", steps=steps, wait_for_greeting_s=0
+        )
+        result = await caller.run()
+        await wait_until(lambda: not served.server.active_calls)
+        session = emulator.sessions[-1]
+    record = records(records_dir)[-1]
+    bot_lines = [t["text"] for t in record["transcript"] if t["role"] == "bot"]
+    assert record["end_reason"] == END_REASON_BUDGET, record["end_reason"]
+    assert bot_lines[1:] == [BUDGET_LINE], bot_lines
+    # Two replies asked for: the greeting (cut short by the caller) and the budget line.
+    assert len(session.responses) == 2 and session.responses[-1]["status"] == "completed"
+    assert result.closed_by == "server"
 
 
 def metric(served_text: str, metric_name: str, **labels: str) -> float:

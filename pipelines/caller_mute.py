@@ -1,0 +1,35 @@
+"""Caller audio stops reaching the model once the call is wrapping up (the budget line).
+
+A turn the caller ends after the bot decided to wrap up would get a reply of its own after
+the line (server VAD creates one): it would cost past the cap the line is there to keep,
+and the hang-up would cut it off mid-sentence. Muted, the model hears no more turns, and
+nothing the caller says cuts the line short. Placed among the input filters, before the
+echo gate and, on the fast lane, before the model's audio inlet: it sees the caller's
+audio on either lane.
+"""
+
+from pipecat.frames.frames import Frame, InputAudioRawFrame
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+
+
+class CallerMute(FrameProcessor):
+    # Ahead of the fast lane's inlet, it needs no audio past the model: the lane stays fast.
+    needs_audio = False
+
+    def __init__(self) -> None:
+        # Direct mode, as Pipecat's own quick filters: no queue and task of its own.
+        super().__init__(name="caller-mute", enable_direct_mode=True)
+        self.muted = False
+
+    def mute(self) -> None:
+        self.muted = True
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if (
+            self.muted
+            and isinstance(frame, InputAudioRawFrame)
+            and direction == FrameDirection.DOWNSTREAM
+        ):
+            return
+        await self.push_frame(frame, direction)
