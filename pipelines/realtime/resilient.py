@@ -25,13 +25,11 @@ from pipecat.frames.frames import (
     Frame,
     InputAudioRawFrame,
     LLMFullResponseEndFrame,
-    OutputAudioRawFrame,
     StartFrame,
-    TTSAudioRawFrame,
     TTSStartedFrame,
     TTSStoppedFrame,
 )
-from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.llm_service import FunctionCallRunnerItem
 from pipecat.services.openai.realtime import events
 from pipecat.services.openai.realtime.llm import OpenAIRealtimeLLMService
@@ -43,6 +41,7 @@ from pipelines.realtime.audio_backlog import AudioBacklog
 from pipelines.realtime.conversation_log import ConversationTracker
 from pipelines.realtime.event_handlers import PIPECAT_HANDLERS
 from pipelines.realtime.g711 import G711Codec, SessionAudio, follow_reply
+from pipelines.realtime.lane_audio import ServiceAudioLane
 from pipelines.realtime.reconnect import Reconnector
 from pipelines.realtime.reply_rate_limit import ReplyRateLimit
 from pipelines.realtime.response_guard import ResponseGuard
@@ -52,7 +51,6 @@ from pipelines.realtime.stats import RealtimeHealth, count_timeout, track_rate_l
 from pipelines.realtime.tool_args import guard_tool_arguments
 
 AUDIO_REPLAY_CHUNK = 48000  # bytes per input_audio_buffer.append when re-sending held audio
-PROMPT_CHUNK_S = 0.1  # a played prompt goes out in frames this long, as model audio does
 
 
 class RealtimeService(OpenAIRealtimeLLMService):
@@ -123,9 +121,14 @@ class RealtimeService(OpenAIRealtimeLLMService):
             rerequest=self._rerequest,
             create_task=self.create_task,
         )
-        # The audio fast lane (pipelines/audio_lane.py): where the model's audio goes
-        # instead of down the pipeline.
-        self._audio_out: FrameProcessor | None = None
+        # The audio fast lane's ends (pipelines/audio_lane.py). `_audio_input_paused` is
+        # Pipecat's (set_audio_input_paused has no reader); pinned in
+        # pipelines/pipecat_internals.py.
+        self.audio_lane = ServiceAudioLane(
+            push_on=super().push_frame,
+            append=self._append_caller_audio,
+            input_paused=lambda: self._audio_input_paused,
+        )
 
     async def say_line(self, instructions: str) -> asyncio.Event:
         """Say a scripted line as the next reply; the event is set when that reply is done."""
@@ -190,18 +193,6 @@ class RealtimeService(OpenAIRealtimeLLMService):
         elif gave_up is not None:
             await self._guard.fail(gave_up.cause, apologize=False)
         return ready, attempts
-
-    async def play_prompt(self, audio: bytes, sample_rate: int) -> None:
-        """Play recorded 16-bit mono audio to the caller as the bot's speech; no session is
-        needed (the rate-limit fallback line)."""
-        step = int(sample_rate * PROMPT_CHUNK_S) * 2
-        # Down the whole pipeline even on the audio fast lane: played as the call starts, the
-        # lane's shortcut could reach the output before its StartFrame and be dropped there.
-        await super().push_frame(TTSStartedFrame())
-        for start in range(0, len(audio), step):
-            chunk = audio[start : start + step]
-            await super().push_frame(TTSAudioRawFrame(chunk, sample_rate, num_channels=1))
-        await super().push_frame(TTSStoppedFrame())
 
     async def _open_session(self) -> ReadySession:
         return await open_session(
@@ -332,7 +323,10 @@ class RealtimeService(OpenAIRealtimeLLMService):
                 self._on_connection_lost(ws, f"send failed: {type(e).__name__}")
 
     async def _send_user_audio(self, frame: InputAudioRawFrame) -> None:
-        audio = await self._audio.to_session(frame)
+        await self._append_caller_audio(frame.audio, frame.sample_rate)
+
+    async def _append_caller_audio(self, pcm: bytes, sample_rate: int) -> None:
+        audio = await self._audio.to_session(pcm, sample_rate)
         if not audio:
             return
         if self._queued is not None or self._websocket is None:
@@ -429,28 +423,12 @@ class RealtimeService(OpenAIRealtimeLLMService):
         await self.push_frame(self._audio.to_frame(g711))
 
     # ------------------------------------------------------------ the audio fast lane
-    def send_audio_out_to(self, output: FrameProcessor) -> None:
-        """Hand the model's audio frames to ``output`` (the line's output transport, inline)
-        instead of pushing them past every processor after this one."""
-        self._audio_out = output
-
-    async def send_caller_audio(self, frame: InputAudioRawFrame) -> None:
-        """Caller audio from the fast lane's inlet, as if it had come down the pipeline."""
-        # `_audio_input_paused` is Pipecat's (set_audio_input_paused has no reader); pinned
-        # in pipelines/pipecat_internals.py.
-        if not self._audio_input_paused:
-            await self._send_user_audio(frame)
-
     async def push_frame(self, frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM):
-        output = self._audio_out
-        if (
-            output is not None
-            and isinstance(frame, OutputAudioRawFrame)
-            and direction == FrameDirection.DOWNSTREAM
-        ):
-            await output.queue_frame(frame, direction)
-            return
-        await super().push_frame(frame, direction)
+        await self.audio_lane.push_frame(frame, direction)
+
+    async def play_prompt(self, audio: bytes, sample_rate: int) -> None:
+        """Play recorded 16-bit mono audio as the bot's speech (``ServiceAudioLane``)."""
+        await self.audio_lane.play_prompt(audio, sample_rate)
 
     # ------------------------------------------------------------ frames
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:

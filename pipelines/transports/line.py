@@ -19,7 +19,8 @@ deadline a stalled peer needs stays, as an `asyncio.timeout` on the write itself
 
 import asyncio
 
-from pipecat.frames.frames import InputAudioRawFrame, OutputAudioRawFrame
+from pipecat.frames.frames import Frame, InputAudioRawFrame, OutputAudioRawFrame
+from pipecat.processors.frame_processor import FrameDirection
 from pipecat.transports.base_transport import BaseTransport
 from pipecat.transports.websocket.fastapi import (
     FastAPIWebsocketClient,
@@ -29,6 +30,9 @@ from pipecat.transports.websocket.fastapi import (
     FastAPIWebsocketTransport,
 )
 from starlette.websockets import WebSocket
+
+from pipelines.transports.inbound_audio_batch import AudioSink
+from pipelines.transports.media_stream_guard import GuardedSerializer
 
 
 class LineInputTransport(FastAPIWebsocketInputTransport):
@@ -43,15 +47,42 @@ class LineInputTransport(FastAPIWebsocketInputTransport):
     ) -> None:
         super().__init__(transport, client, params, **kwargs)
         self._line_params = params
+        self._caller_sink: AudioSink | None = None
 
-    async def push_audio_frame(self, frame: InputAudioRawFrame) -> None:
-        # `_paused` is Pipecat's (set by StopFrame until the next StartFrame) and has no
-        # public reader; pinned in pipelines/pipecat_internals.py.
+    def send_caller_audio_to(self, sink: AudioSink) -> bool:
+        """The audio fast lane: hand caller audio to ``sink`` as plain bytes, no frames.
+        False (frames as before) when the line filters its input, which needs frames."""
         params = self._line_params
         if params.audio_in_filter is not None or not params.audio_in_passthrough:
+            return False
+        self._caller_sink = sink
+        serializer = params.serializer
+        # A serializer that decodes media itself hands the bytes over without a frame.
+        if isinstance(serializer, GuardedSerializer):
+            serializer.send_audio_to(self._take_caller_audio)
+        return True
+
+    async def push_audio_frame(self, frame: InputAudioRawFrame) -> None:
+        params = self._line_params
+        if self._caller_sink is not None:
+            await self._take_caller_audio(frame.audio, frame.sample_rate, frame.num_channels)
+        elif params.audio_in_filter is not None or not params.audio_in_passthrough:
             await super().push_audio_frame(frame)  # Pipecat's audio task runs the filter
         elif params.audio_in_enabled and not self._paused and frame.audio:
             await self.push_frame(frame)
+
+    async def _take_caller_audio(self, audio: bytes, sample_rate: int, num_channels: int) -> None:
+        # `_paused` is Pipecat's (set by StopFrame until the next StartFrame) and has no
+        # public reader; pinned in pipelines/pipecat_internals.py.
+        sink = self._caller_sink
+        if sink is None or not audio or self._paused or not self._line_params.audio_in_enabled:
+            return
+        try:
+            await sink(audio, sample_rate, num_channels)
+        except Exception as e:
+            # As a frame's failure would be reported by the processor it failed in: the call
+            # goes on (raising here would end the line's receive loop).
+            await self.push_error(error_msg=f"Error handling caller audio: {e}", exception=e)
 
 
 class LineOutputTransport(FastAPIWebsocketOutputTransport):
@@ -60,6 +91,27 @@ class LineOutputTransport(FastAPIWebsocketOutputTransport):
     def __init__(self, *args, write_timeout_s: float, **kwargs) -> None:
         super().__init__(*args, enable_direct_mode=True, **kwargs)
         self._write_timeout_s = write_timeout_s
+        self._written_sink: AudioSink | None = None
+
+    def send_written_audio_to(self, sink: AudioSink) -> None:
+        """The audio fast lane: each chunk written to the line goes to ``sink`` (the echo
+        reference) as plain bytes instead of being pushed on downstream as a frame."""
+        self._written_sink = sink
+
+    async def push_frame(self, frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM):
+        sink = self._written_sink
+        if (
+            sink is None
+            or direction != FrameDirection.DOWNSTREAM
+            or not isinstance(frame, OutputAudioRawFrame)
+        ):
+            await super().push_frame(frame, direction)
+            return
+        try:
+            await sink(frame.audio, frame.sample_rate, frame.num_channels)
+        except Exception as e:
+            # Raising here would end the media sender's audio task, and with it the bot's voice.
+            await self.push_error(error_msg=f"Error handling written audio: {e}", exception=e)
 
     async def write_audio_frame(self, frame: OutputAudioRawFrame) -> bool:
         try:
