@@ -87,6 +87,7 @@ def join_bot_audio(
     the line straight to ``stages`` when they all take plain bytes (True), else pushed on as
     frames to :class:`BotAudioStop` (False)."""
     service.audio_lane.send_audio_out_to(output)
+    output.drop_speaking_ticks()
     played = [stage for stage in stages if isinstance(stage, PlayedAudioStage)]
     if len(played) != len(stages) or not played:
         return False

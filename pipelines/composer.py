@@ -109,15 +109,20 @@ def compose_pipeline(
         # Caller audio as bytes from the line through the echo gate into the model; the
         # model's audio straight into the output transport (inline, no queue), which still
         # writes, paces, signals the bot speaking and feeds the echo reference.
-        join_caller_audio(transport.input(), slots.echo_gate, llm)
-        join_bot_audio(llm, output, slots.after_output)
+        # Where a stage cannot take bytes, audio stays frames up to the lane's ends.
+        inlet = (
+            []
+            if join_caller_audio(transport.input(), slots.echo_gate, llm)
+            else [CallerAudioInlet(llm)]
+        )
+        stop = [] if join_bot_audio(llm, output, slots.after_output) else [BotAudioStop()]
         return ComposedPipeline(
             Pipeline(
                 [
                     transport.input(),
                     *slots.input_filters,
                     *slots.echo_gate,
-                    CallerAudioInlet(llm),
+                    *inlet,
                     aggregators.user(),
                     *slots.before_llm,
                     llm,
@@ -125,7 +130,7 @@ def compose_pipeline(
                     *slots.after_llm,
                     output,
                     *slots.after_output,
-                    BotAudioStop(),
+                    *stop,
                     aggregators.assistant(),
                 ]
             ),

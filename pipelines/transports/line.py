@@ -19,7 +19,12 @@ deadline a stalled peer needs stays, as an `asyncio.timeout` on the write itself
 
 import asyncio
 
-from pipecat.frames.frames import Frame, InputAudioRawFrame, OutputAudioRawFrame
+from pipecat.frames.frames import (
+    BotSpeakingFrame,
+    Frame,
+    InputAudioRawFrame,
+    OutputAudioRawFrame,
+)
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.transports.base_transport import BaseTransport
 from pipecat.transports.websocket.fastapi import (
@@ -92,11 +97,24 @@ class LineOutputTransport(FastAPIWebsocketOutputTransport):
         super().__init__(*args, enable_direct_mode=True, **kwargs)
         self._write_timeout_s = write_timeout_s
         self._written_sink: AudioSink | None = None
+        self._speaking_ticks = True
 
     def send_written_audio_to(self, sink: AudioSink) -> None:
         """The audio fast lane: each chunk written to the line goes to ``sink`` (the echo
         reference) as plain bytes instead of being pushed on downstream as a frame."""
         self._written_sink = sink
+
+    def drop_speaking_ticks(self) -> None:
+        """The audio fast lane: no BotSpeakingFrame. Pipecat broadcasts one each way every
+        200 ms while the bot speaks, a tick of the audio stream that walks every processor
+        (queues, tasks, observers) and that no processor on the lane reads; the bot's
+        started and stopped speaking frames still go both ways."""
+        self._speaking_ticks = False
+
+    async def broadcast_frame(self, frame_cls: type[Frame], **kwargs) -> None:
+        if frame_cls is BotSpeakingFrame and not self._speaking_ticks:
+            return
+        await super().broadcast_frame(frame_cls, **kwargs)
 
     async def push_frame(self, frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM):
         sink = self._written_sink
