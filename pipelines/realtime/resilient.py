@@ -37,7 +37,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from bot.config.realtime import RealtimeResilienceConfig
-from pipelines.realtime.audio_backlog import AudioBacklog
+from pipelines.realtime.caller_audio import CallerAudioSender
 from pipelines.realtime.conversation_log import ConversationTracker
 from pipelines.realtime.event_handlers import PIPECAT_HANDLERS
 from pipelines.realtime.g711 import G711Codec, SessionAudio, follow_reply
@@ -49,8 +49,6 @@ from pipelines.realtime.rollover import Rollover
 from pipelines.realtime.session_opener import ReadySession, open_session, open_with_retries
 from pipelines.realtime.stats import RealtimeHealth, count_timeout, track_rate_limits
 from pipelines.realtime.tool_args import guard_tool_arguments
-
-AUDIO_REPLAY_CHUNK = 48000  # bytes per input_audio_buffer.append when re-sending held audio
 
 
 class RealtimeService(OpenAIRealtimeLLMService):
@@ -79,7 +77,12 @@ class RealtimeService(OpenAIRealtimeLLMService):
         self.stats = stats
         self._tag = f"call {call_tag}: " if call_tag else ""
         self._audio = SessionAudio(g711)
-        self._backlog = AudioBacklog(resilience.reconnect.audio_buffer_s, self._audio.bytes_per_s)
+        self._caller_audio = CallerAudioSender(
+            self._audio,
+            resilience.reconnect.audio_buffer_s,
+            send=self._send_audio_event,
+            live=lambda: self._queued is None and self._websocket is not None,
+        )
         self._conversation = ConversationTracker()
         self._queued: list[dict] | None = None  # not None during a gap
         self._captured: list[events.ClientEvent] | None = None
@@ -126,7 +129,7 @@ class RealtimeService(OpenAIRealtimeLLMService):
         # pipelines/pipecat_internals.py.
         self.audio_lane = ServiceAudioLane(
             push_on=super().push_frame,
-            append=self._append_caller_audio,
+            append=self._caller_audio.append,
             input_paused=lambda: self._audio_input_paused,
         )
 
@@ -249,11 +252,7 @@ class RealtimeService(OpenAIRealtimeLLMService):
             for item in self._conversation.replay():
                 await self._ws_send({"type": "conversation.item.create", "item": item})
                 replayed += 1
-        audio = self._backlog.take()
-        for start in range(0, len(audio), AUDIO_REPLAY_CHUNK):
-            chunk = base64.b64encode(audio[start : start + AUDIO_REPLAY_CHUNK]).decode()
-            await self._ws_send({"type": "input_audio_buffer.append", "audio": chunk})
-        self._backlog.sent(audio)
+        audio_s = await self._caller_audio.replay()
         queued, self._queued = self._queued or [], None
         asks_response = any(e.get("type") == "response.create" for e in queued)
         for event in queued:
@@ -263,7 +262,7 @@ class RealtimeService(OpenAIRealtimeLLMService):
         await self._handle_evt_session_updated(events.parse_server_event(ready.updated_event))
         if not self._closing:
             self._rollover.schedule()
-        return replayed, self._backlog.seconds(audio), asks_response
+        return replayed, audio_s, asks_response
 
     async def _roll_over_to(self, standby: ReadySession) -> int:
         self._begin_gap()
@@ -325,26 +324,13 @@ class RealtimeService(OpenAIRealtimeLLMService):
                 self._on_connection_lost(ws, f"send failed: {type(e).__name__}")
 
     async def _send_user_audio(self, frame: InputAudioRawFrame) -> None:
-        await self._append_caller_audio(frame.audio, frame.sample_rate)
+        await self._caller_audio.append(frame.audio, frame.sample_rate)
 
-    async def _append_caller_audio(self, pcm: bytes, sample_rate: int) -> None:
-        audio = await self._audio.to_session(pcm, sample_rate)
-        if not audio:
-            return
-        if self._queued is not None or self._websocket is None:
-            self._backlog.hold(audio)
-            return
-        self._backlog.sent(audio)
-        payload = base64.b64encode(audio).decode("ascii")
+    async def _send_audio_event(self, message: dict, text: str | None) -> None:
         if self._captured is not None:
-            await self.send_client_event(events.InputAudioBufferAppendEvent(audio=payload))
+            await self.send_client_event(events.InputAudioBufferAppendEvent(**message))
             return
-        # The hot path, many times a second per call: the event without a pydantic model and
-        # its uuid event_id, and written out directly (base64 needs no JSON escaping).
-        await self._ws_send(
-            {"type": "input_audio_buffer.append", "audio": payload},
-            f'{{"type":"input_audio_buffer.append","audio":"{payload}"}}',
-        )
+        await self._ws_send(message, text)
 
     # ------------------------------------------------------------ receiving
     async def _receive_loop(self, ws: ClientConnection) -> None:
@@ -385,7 +371,7 @@ class RealtimeService(OpenAIRealtimeLLMService):
     async def _observe(self, evt: events.ServerEvent) -> bool:
         """Hand the event to every part; False keeps it from Pipecat's handler."""
         if evt.type == "input_audio_buffer.committed":
-            self._backlog.committed()
+            self._caller_audio.backlog.committed()
             if self._transcription_enabled():
                 self._conversation.transcript_due(evt.item_id)
         elif evt.type == "rate_limits.updated":
