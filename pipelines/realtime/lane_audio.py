@@ -8,6 +8,7 @@ service's own ``push_frame`` hands every frame to).
 """
 
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from pipecat.frames.frames import (
     Frame,
@@ -16,11 +17,17 @@ from pipecat.frames.frames import (
     TTSStartedFrame,
     TTSStoppedFrame,
 )
-from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.processors.frame_processor import FrameDirection
 
 PROMPT_CHUNK_S = 0.1  # a played prompt goes out in frames this long, as model audio does
 
 PushFrame = Callable[[Frame, FrameDirection], Awaitable[None]]
+
+
+class BotAudioOutput(Protocol):
+    """Where the model's audio frames go on the fast lane: the line's output transport."""
+
+    async def take_bot_audio(self, frame: OutputAudioRawFrame) -> None: ...
 
 
 class ServiceAudioLane:
@@ -39,9 +46,9 @@ class ServiceAudioLane:
         self._push_on = push_on
         self._append = append
         self._input_paused = input_paused
-        self._out: FrameProcessor | None = None
+        self._out: BotAudioOutput | None = None
 
-    def send_audio_out_to(self, output: FrameProcessor) -> None:
+    def send_audio_out_to(self, output: BotAudioOutput) -> None:
         """Hand the model's audio frames to ``output`` (the line's output transport, inline)
         instead of pushing them past every processor after the service."""
         self._out = output
@@ -59,7 +66,7 @@ class ServiceAudioLane:
             and isinstance(frame, OutputAudioRawFrame)
             and direction == FrameDirection.DOWNSTREAM
         ):
-            await out.queue_frame(frame, direction)
+            await out.take_bot_audio(frame)
             return
         await self._push_on(frame, direction)
 

@@ -104,6 +104,13 @@ class LineOutputTransport(FastAPIWebsocketOutputTransport):
         reference) as plain bytes instead of being pushed on downstream as a frame."""
         self._written_sink = sink
 
+    async def take_bot_audio(self, frame: OutputAudioRawFrame) -> None:
+        """The audio fast lane: the model's audio straight to the media sender that chunks,
+        paces and writes it, where process_frame would send it, without the per-frame
+        observer call and event hooks on the way (no observer of ours reads them).
+        `_handle_frame` is Pipecat's; pinned in pipelines/pipecat_internals.py."""
+        await self._handle_frame(frame)
+
     def drop_speaking_ticks(self) -> None:
         """The audio fast lane: no BotSpeakingFrame. Pipecat broadcasts one each way every
         200 ms while the bot speaks, a tick of the audio stream that walks every processor
