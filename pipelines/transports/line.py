@@ -3,7 +3,9 @@
 Caller audio: Pipecat's input transport queues each frame for an audio task that waits on
 it with `wait_for` (a task per frame on Python 3.11) only to push it on; with no input
 filter that task adds two passes and nothing else, so frames go downstream from the
-socket's receive loop instead.
+socket's receive loop instead. On the audio fast lane (pipelines/audio_lane.py) they are not
+frames at all: the receive loop hands the bytes to the sink the lane joined it to (the echo
+gate's judging), and the output hands each chunk it wrote to the echo reference the same way.
 
 Bot audio: every chunk used to wait for four event-loop passes inside Pipecat's output
 transport before it reached the line: the processor's input queue, its process queue, the
