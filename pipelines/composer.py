@@ -29,7 +29,13 @@ from pipecat.processors.aggregators.llm_response_universal import LLMContextAggr
 from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.transports.base_transport import BaseTransport
 
-from pipelines.audio_lane import BotAudioStop, CallerAudioInlet, FastLaneService
+from pipelines.audio_lane import (
+    BotAudioStop,
+    CallerAudioInlet,
+    FastLaneService,
+    join_bot_audio,
+    join_caller_audio,
+)
 from pipelines.transports.caller_audio_stop import CallerAudioStop
 from pipelines.transports.line import LineTransport
 
@@ -98,19 +104,25 @@ def compose_pipeline(
     lane, reason = choose_audio_lane(transport=transport, llm=llm, slots=slots, choice=lane_choice)
     logger.info(f"call {call_id}: audio lane {lane}" + (f" ({reason})" if reason else ""))
     if lane == "fast":
-        assert isinstance(llm, FastLaneService)
+        assert isinstance(llm, FastLaneService) and isinstance(transport, LineTransport)
         output = transport.output()
-        # The model's audio goes straight into the output transport (inline, no queue);
-        # the output transport still writes, paces, signals the bot speaking and feeds the
-        # echo reference tap as on the full path.
-        llm.send_audio_out_to(output)
+        # Caller audio as bytes from the line through the echo gate into the model; the
+        # model's audio straight into the output transport (inline, no queue), which still
+        # writes, paces, signals the bot speaking and feeds the echo reference.
+        # Where a stage cannot take bytes, audio stays frames up to the lane's ends.
+        inlet = (
+            []
+            if join_caller_audio(transport.input(), slots.echo_gate, llm)
+            else [CallerAudioInlet(llm)]
+        )
+        stop = [] if join_bot_audio(llm, output, slots.after_output) else [BotAudioStop()]
         return ComposedPipeline(
             Pipeline(
                 [
                     transport.input(),
                     *slots.input_filters,
                     *slots.echo_gate,
-                    CallerAudioInlet(llm),
+                    *inlet,
                     aggregators.user(),
                     *slots.before_llm,
                     llm,
@@ -118,7 +130,7 @@ def compose_pipeline(
                     *slots.after_llm,
                     output,
                     *slots.after_output,
-                    BotAudioStop(),
+                    *stop,
                     aggregators.assistant(),
                 ]
             ),

@@ -71,6 +71,14 @@ _BOT: tuple[PipecatInternal, ...] = ()
 # --- pipelines/ (except pipelines/realtime/) -------------------------------------------
 _PIPELINES: tuple[PipecatInternal, ...] = (
     PipecatInternal(
+        owner="pipecat.transports.base_output:BaseOutputTransport",
+        name="_handle_frame",
+        kind=Kind.ASYNC_METHOD,
+        used_in="pipelines/transports/line.py",
+        why="the fast lane hands the model's audio to the media sender as process_frame "
+        "does, without its observer call and hooks per frame",
+    ),
+    PipecatInternal(
         owner=f"{_FASTAPI}:FastAPIWebsocketTransport",
         name="_client",
         kind=Kind.INSTANCE_ATTRIBUTE,

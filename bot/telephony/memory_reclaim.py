@@ -9,7 +9,8 @@ to the OS. Measured after 200 calls in waves of 50: 56,000 dead objects, RSS +80
 idle; a full collection and `malloc_trim(0)` brought it to +25 MB (bench/load.py --soak).
 
 So a second after a call ends the server collects and trims: at once when no call is live
-(no audio to delay), otherwise at most once per `MEMORY_RECLAIM_INTERVAL_S`, because a full
+(no audio to delay), otherwise at most once per `MEMORY_RECLAIM_INTERVAL_S` (counted from
+start-up), because a full
 collection pauses the event loop (tens of ms; `gc.freeze()` at start-up keeps the objects
 that live as long as the process out of every collection, so only calls' objects are walked).
 """
@@ -68,7 +69,9 @@ class MemoryReclaimer:
     ) -> None:
         self.config = config
         self._clock = clock
-        self._last: float | None = None
+        # The interval runs from start-up: a server that has just started has little to give
+        # back, and a full collection then walks every call of its first burst mid-speech.
+        self._last = clock()
         self._malloc_trim = _glibc_malloc_trim()
         self._scheduled: asyncio.TimerHandle | None = None
         self.reclaims = 0
@@ -98,7 +101,7 @@ class MemoryReclaimer:
         if not self.enabled:
             return False
         now = self._clock()
-        due = self._last is None or now - self._last >= self.config.interval_s
+        due = now - self._last >= self.config.interval_s
         if live_calls > 0 and not due:
             return False
         self._last = now

@@ -15,7 +15,10 @@ class AudioBacklog:
     def sent(self, audio: bytes) -> None:
         """Audio the live session got; kept until the server commits it to a user item."""
         self._uncommitted += audio
-        del self._uncommitted[: max(0, len(self._uncommitted) - self._max)]
+        # Trimmed a second of audio at a time, not on every append: once a long silence has
+        # filled it, each trim moves the whole buffer (take() keeps only the newest anyway).
+        if len(self._uncommitted) > self._max + self._bytes_per_s:
+            del self._uncommitted[: len(self._uncommitted) - self._max]
 
     def committed(self) -> None:
         self._uncommitted.clear()

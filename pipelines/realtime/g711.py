@@ -15,7 +15,7 @@ import time
 from typing import Literal
 
 from pipecat.audio.utils import create_stream_resampler
-from pipecat.frames.frames import InputAudioRawFrame, TTSAudioRawFrame
+from pipecat.frames.frames import TTSAudioRawFrame
 from pipecat.services.openai.realtime.events import (
     PCMAAudioFormat,
     PCMUAudioFormat,
@@ -65,16 +65,14 @@ class SessionAudio:
         # Built lazily by soxr on the first frame whose rate differs: never on a phone line.
         self._resampler = create_stream_resampler()
 
-    async def to_session(self, frame: InputAudioRawFrame) -> bytes:
+    async def to_session(self, audio: bytes, sample_rate: int) -> bytes:
+        """Caller 16-bit mono PCM at ``sample_rate`` in the session's input format."""
         if self.g711 is None:
-            if frame.sample_rate == OPENAI_SAMPLE_RATE:
-                return frame.audio
-            return await self._resampler.resample(
-                frame.audio, frame.sample_rate, OPENAI_SAMPLE_RATE
-            )
-        audio = frame.audio
-        if frame.sample_rate != G711_RATE:  # not a phone line's frame; never on a line
-            audio = await self._resampler.resample(audio, frame.sample_rate, G711_RATE)
+            if sample_rate == OPENAI_SAMPLE_RATE:
+                return audio
+            return await self._resampler.resample(audio, sample_rate, OPENAI_SAMPLE_RATE)
+        if sample_rate != G711_RATE:  # not a phone line's audio; never on a line
+            audio = await self._resampler.resample(audio, sample_rate, G711_RATE)
         return audioop.lin2ulaw(audio, 2) if self.g711 == "pcmu" else audioop.lin2alaw(audio, 2)
 
     def to_frame(self, g711: bytes) -> TTSAudioRawFrame:

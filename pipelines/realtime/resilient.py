@@ -25,13 +25,11 @@ from pipecat.frames.frames import (
     Frame,
     InputAudioRawFrame,
     LLMFullResponseEndFrame,
-    OutputAudioRawFrame,
     StartFrame,
-    TTSAudioRawFrame,
     TTSStartedFrame,
     TTSStoppedFrame,
 )
-from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.llm_service import FunctionCallRunnerItem
 from pipecat.services.openai.realtime import events
 from pipecat.services.openai.realtime.llm import OpenAIRealtimeLLMService
@@ -39,10 +37,11 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from bot.config.realtime import RealtimeResilienceConfig
-from pipelines.realtime.audio_backlog import AudioBacklog
+from pipelines.realtime.caller_audio import CallerAudioSender
 from pipelines.realtime.conversation_log import ConversationTracker
 from pipelines.realtime.event_handlers import PIPECAT_HANDLERS
 from pipelines.realtime.g711 import G711Codec, SessionAudio, follow_reply
+from pipelines.realtime.lane_audio import ServiceAudioLane
 from pipelines.realtime.reconnect import Reconnector
 from pipelines.realtime.reply_rate_limit import ReplyRateLimit
 from pipelines.realtime.response_guard import ResponseGuard
@@ -50,9 +49,6 @@ from pipelines.realtime.rollover import Rollover
 from pipelines.realtime.session_opener import ReadySession, open_session, open_with_retries
 from pipelines.realtime.stats import RealtimeHealth, count_timeout, track_rate_limits
 from pipelines.realtime.tool_args import guard_tool_arguments
-
-AUDIO_REPLAY_CHUNK = 48000  # bytes per input_audio_buffer.append when re-sending held audio
-PROMPT_CHUNK_S = 0.1  # a played prompt goes out in frames this long, as model audio does
 
 
 class RealtimeService(OpenAIRealtimeLLMService):
@@ -81,7 +77,12 @@ class RealtimeService(OpenAIRealtimeLLMService):
         self.stats = stats
         self._tag = f"call {call_tag}: " if call_tag else ""
         self._audio = SessionAudio(g711)
-        self._backlog = AudioBacklog(resilience.reconnect.audio_buffer_s, self._audio.bytes_per_s)
+        self._caller_audio = CallerAudioSender(
+            self._audio,
+            resilience.reconnect.audio_buffer_s,
+            send=self._send_audio_event,
+            live=lambda: self._queued is None and self._websocket is not None,
+        )
         self._conversation = ConversationTracker()
         self._queued: list[dict] | None = None  # not None during a gap
         self._captured: list[events.ClientEvent] | None = None
@@ -123,9 +124,14 @@ class RealtimeService(OpenAIRealtimeLLMService):
             rerequest=self._rerequest,
             create_task=self.create_task,
         )
-        # The audio fast lane (pipelines/audio_lane.py): where the model's audio goes
-        # instead of down the pipeline.
-        self._audio_out: FrameProcessor | None = None
+        # The audio fast lane's ends (pipelines/audio_lane.py). `_audio_input_paused` is
+        # Pipecat's (set_audio_input_paused has no reader); pinned in
+        # pipelines/pipecat_internals.py.
+        self.audio_lane = ServiceAudioLane(
+            push_on=super().push_frame,
+            append=self._caller_audio.append,
+            input_paused=lambda: self._audio_input_paused,
+        )
 
     async def say_line(self, instructions: str) -> asyncio.Event:
         """Say a scripted line as the next reply; the event is set when that reply is done."""
@@ -191,18 +197,6 @@ class RealtimeService(OpenAIRealtimeLLMService):
             await self._guard.fail(gave_up.cause, apologize=False)
         return ready, attempts
 
-    async def play_prompt(self, audio: bytes, sample_rate: int) -> None:
-        """Play recorded 16-bit mono audio to the caller as the bot's speech; no session is
-        needed (the rate-limit fallback line)."""
-        step = int(sample_rate * PROMPT_CHUNK_S) * 2
-        # Down the whole pipeline even on the audio fast lane: played as the call starts, the
-        # lane's shortcut could reach the output before its StartFrame and be dropped there.
-        await super().push_frame(TTSStartedFrame())
-        for start in range(0, len(audio), step):
-            chunk = audio[start : start + step]
-            await super().push_frame(TTSAudioRawFrame(chunk, sample_rate, num_channels=1))
-        await super().push_frame(TTSStoppedFrame())
-
     async def _open_session(self) -> ReadySession:
         return await open_session(
             self.base_url,
@@ -258,11 +252,7 @@ class RealtimeService(OpenAIRealtimeLLMService):
             for item in self._conversation.replay():
                 await self._ws_send({"type": "conversation.item.create", "item": item})
                 replayed += 1
-        audio = self._backlog.take()
-        for start in range(0, len(audio), AUDIO_REPLAY_CHUNK):
-            chunk = base64.b64encode(audio[start : start + AUDIO_REPLAY_CHUNK]).decode()
-            await self._ws_send({"type": "input_audio_buffer.append", "audio": chunk})
-        self._backlog.sent(audio)
+        audio_s = await self._caller_audio.replay()
         queued, self._queued = self._queued or [], None
         asks_response = any(e.get("type") == "response.create" for e in queued)
         for event in queued:
@@ -272,7 +262,7 @@ class RealtimeService(OpenAIRealtimeLLMService):
         await self._handle_evt_session_updated(events.parse_server_event(ready.updated_event))
         if not self._closing:
             self._rollover.schedule()
-        return replayed, self._backlog.seconds(audio), asks_response
+        return replayed, audio_s, asks_response
 
     async def _roll_over_to(self, standby: ReadySession) -> int:
         self._begin_gap()
@@ -317,12 +307,14 @@ class RealtimeService(OpenAIRealtimeLLMService):
             self._conversation.sent(event.item.id, message)
         await self._ws_send(message)
 
-    async def _ws_send(self, realtime_message: dict) -> None:
+    async def _ws_send(self, realtime_message: dict, text: str | None = None) -> None:
+        """Send one event (``text``: it already as JSON); held for the next session if the
+        socket fails."""
         ws = self._websocket
         if self._disconnecting or ws is None:
             return
         try:
-            await ws.send(json.dumps(realtime_message))
+            await ws.send(text if text is not None else json.dumps(realtime_message))
         except Exception as e:
             # Pipecat ends the call on a failed send; here the event waits for the next session.
             if self._queued is not None:
@@ -332,20 +324,13 @@ class RealtimeService(OpenAIRealtimeLLMService):
                 self._on_connection_lost(ws, f"send failed: {type(e).__name__}")
 
     async def _send_user_audio(self, frame: InputAudioRawFrame) -> None:
-        audio = await self._audio.to_session(frame)
-        if not audio:
-            return
-        if self._queued is not None or self._websocket is None:
-            self._backlog.hold(audio)
-            return
-        self._backlog.sent(audio)
-        payload = base64.b64encode(audio).decode("ascii")
+        await self._caller_audio.append(frame.audio, frame.sample_rate)
+
+    async def _send_audio_event(self, message: dict, text: str | None) -> None:
         if self._captured is not None:
-            await self.send_client_event(events.InputAudioBufferAppendEvent(audio=payload))
+            await self.send_client_event(events.InputAudioBufferAppendEvent(**message))
             return
-        # The hot path, 50 times a second per call: the event as a plain dict, without a
-        # pydantic model and its uuid event_id (both showed in the load profile).
-        await self._ws_send({"type": "input_audio_buffer.append", "audio": payload})
+        await self._ws_send(message, text)
 
     # ------------------------------------------------------------ receiving
     async def _receive_loop(self, ws: ClientConnection) -> None:
@@ -386,7 +371,7 @@ class RealtimeService(OpenAIRealtimeLLMService):
     async def _observe(self, evt: events.ServerEvent) -> bool:
         """Hand the event to every part; False keeps it from Pipecat's handler."""
         if evt.type == "input_audio_buffer.committed":
-            self._backlog.committed()
+            self._caller_audio.backlog.committed()
             if self._transcription_enabled():
                 self._conversation.transcript_due(evt.item_id)
         elif evt.type == "rate_limits.updated":
@@ -429,28 +414,12 @@ class RealtimeService(OpenAIRealtimeLLMService):
         await self.push_frame(self._audio.to_frame(g711))
 
     # ------------------------------------------------------------ the audio fast lane
-    def send_audio_out_to(self, output: FrameProcessor) -> None:
-        """Hand the model's audio frames to ``output`` (the line's output transport, inline)
-        instead of pushing them past every processor after this one."""
-        self._audio_out = output
-
-    async def send_caller_audio(self, frame: InputAudioRawFrame) -> None:
-        """Caller audio from the fast lane's inlet, as if it had come down the pipeline."""
-        # `_audio_input_paused` is Pipecat's (set_audio_input_paused has no reader); pinned
-        # in pipelines/pipecat_internals.py.
-        if not self._audio_input_paused:
-            await self._send_user_audio(frame)
-
     async def push_frame(self, frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM):
-        output = self._audio_out
-        if (
-            output is not None
-            and isinstance(frame, OutputAudioRawFrame)
-            and direction == FrameDirection.DOWNSTREAM
-        ):
-            await output.queue_frame(frame, direction)
-            return
-        await super().push_frame(frame, direction)
+        await self.audio_lane.push_frame(frame, direction)
+
+    async def play_prompt(self, audio: bytes, sample_rate: int) -> None:
+        """Play recorded 16-bit mono audio as the bot's speech (``ServiceAudioLane``)."""
+        await self.audio_lane.play_prompt(audio, sample_rate)
 
     # ------------------------------------------------------------ frames
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:

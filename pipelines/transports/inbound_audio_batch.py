@@ -8,9 +8,15 @@ which is most of a live call's CPU; the audio itself is cheap. Joining five mess
 syllable up to one batch later (bench/load and BENCHMARKS.md measure both sides).
 """
 
+from collections.abc import Awaitable, Callable
+
 from pipecat.frames.frames import InputAudioRawFrame
 
 PROVIDER_FRAME_MS = 20
+
+# Where caller audio goes without frames on the audio fast lane (pipelines/audio_lane.py):
+# called with (16-bit PCM, sample rate, channels).
+AudioSink = Callable[[bytes, int, int], Awaitable[None]]
 
 
 class InboundAudioBatch:
@@ -25,15 +31,23 @@ class InboundAudioBatch:
         """The batch, once this frame completes it; ``None`` while it is still filling."""
         if self.batch_ms <= PROVIDER_FRAME_MS:
             return frame
-        self._parts.append(frame.audio)
-        self._bytes += len(frame.audio)
-        full = frame.sample_rate * frame.num_channels * 2 * self.batch_ms // 1000
-        if self._bytes < full:
+        audio = self.add_audio(frame.audio, frame.sample_rate, frame.num_channels)
+        if audio is None:
             return None
-        audio = b"".join(self._parts) if len(self._parts) > 1 else self._parts[0]
-        self._parts, self._bytes = [], 0
         batch = InputAudioRawFrame(
             audio=audio, sample_rate=frame.sample_rate, num_channels=frame.num_channels
         )
         batch.transport_source = frame.transport_source
+        return batch
+
+    def add_audio(self, audio: bytes, sample_rate: int, num_channels: int) -> bytes | None:
+        """:meth:`add` for audio without a frame (the audio fast lane)."""
+        if self.batch_ms <= PROVIDER_FRAME_MS:
+            return audio
+        self._parts.append(audio)
+        self._bytes += len(audio)
+        if self._bytes < sample_rate * num_channels * 2 * self.batch_ms // 1000:
+            return None
+        batch = b"".join(self._parts) if len(self._parts) > 1 else self._parts[0]
+        self._parts, self._bytes = [], 0
         return batch

@@ -23,7 +23,7 @@ from pipecat.frames.frames import Frame, InputAudioRawFrame
 from pipecat.processors.frame_processor import FrameProcessorSetup
 from pipecat.serializers.base_serializer import FrameSerializer
 
-from pipelines.transports.inbound_audio_batch import InboundAudioBatch
+from pipelines.transports.inbound_audio_batch import AudioSink, InboundAudioBatch
 
 # Inbound events each provider documents. Anything else on an established stream is a
 # protocol violation.
@@ -124,6 +124,7 @@ class GuardedSerializer(FrameSerializer):
         self._provider = provider
         self._inner = inner
         self._max_bytes = max_bytes
+        self._sink: AudioSink | None = None
         self.violation: str | None = None
         # time.monotonic() of the last inbound media message; the idle-timeout watchdog reads it.
         self.last_media_at: float | None = None
@@ -131,6 +132,14 @@ class GuardedSerializer(FrameSerializer):
     @property
     def inner(self) -> FrameSerializer:
         return self._inner
+
+    def send_audio_to(self, sink: AudioSink) -> bool:
+        """Hand decoded caller audio (in batches) to ``sink`` instead of returning frames (the
+        audio fast lane). Only when this serializer decodes media itself: True if it does."""
+        if self._decode is None:
+            return False
+        self._sink = sink
+        return True
 
     async def setup(self, setup: FrameProcessorSetup):
         await self._inner.setup(setup)
@@ -149,6 +158,9 @@ class GuardedSerializer(FrameSerializer):
             if self._decode is not None:
                 if not payload:
                     return None  # as Pipecat's serializers: an empty payload is no frame
+                if self._sink is not None:
+                    await self._to_sink(self._decode(payload))
+                    return None
                 frame = InputAudioRawFrame(
                     audio=self._decode(payload), sample_rate=self._sample_rate, num_channels=1
                 )
@@ -157,3 +169,9 @@ class GuardedSerializer(FrameSerializer):
         if self._batch is not None and isinstance(frame, InputAudioRawFrame):
             return self._batch.add(frame)
         return frame
+
+    async def _to_sink(self, pcm: bytes) -> None:
+        rate = self._sample_rate
+        audio = self._batch.add_audio(pcm, rate, 1) if self._batch is not None else pcm
+        if audio is not None and self._sink is not None:
+            await self._sink(audio, rate, 1)

@@ -16,8 +16,11 @@ Build both with :func:`create_echo_gate`; ``docs/echo_gate.md`` explains the cho
 
 from __future__ import annotations
 
+import functools
+import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from itertools import groupby
+from typing import NamedTuple, Protocol
 
 import numpy as np
 from loguru import logger
@@ -39,29 +42,81 @@ from processors.echo.reference import ANALYSIS_RATE, EchoReference
 from processors.echo.state import GateCore, GateCounters
 
 _COMFORT_MAX_DBFS = -60.0  # comfort noise never reaches a level any VAD calls speech
+_COMFORT_STEP_DB = 1.0  # comfort noise follows the noise floor in steps this size
 # Unit-power noise, read-only and shared by every call (each keeps its own read position).
 _COMFORT_NOISE = np.random.default_rng(0).standard_normal(ANALYSIS_RATE * 4).astype(np.float32)
 _COMFORT_NOISE.flags.writeable = False
+_FULL_SCALE = db_to_power(0.0)
+_COMFORT_MAX_POWER = db_to_power(_COMFORT_MAX_DBFS)
 _RESYNC = ANALYSIS_RATE * 3 // 10  # input this far off the wall clock re-anchors (300 ms)
 
+# Where judged caller audio goes on the audio fast lane: (16-bit PCM, sample rate, channels).
+AudioSink = Callable[[bytes, int, int], Awaitable[None]]
 
-@dataclass(frozen=True)
-class _Piece:
+
+class AudioSource(Protocol):
+    """What the gate cuts into pieces: an input frame, or caller audio handed in directly."""
+
+    audio: bytes
+    sample_rate: int
+    num_channels: int
+
+
+@dataclass(slots=True)
+class _Audio:
+    """Caller audio handed to :meth:`EchoGate.take_caller_audio`, standing in for a frame."""
+
+    audio: bytes
+    sample_rate: int
+    num_channels: int
+
+
+class _Piece(NamedTuple):
     """20 ms of an input frame: the gate judges, holds and releases audio in these."""
 
-    frame: InputAudioRawFrame
-    audio: bytes
-    of: int  # how many pieces the frame was cut into
+    source: AudioSource
+    audio: bytes | memoryview
+    of: int  # how many pieces the source was cut into
 
 
-def _split(frame: InputAudioRawFrame, blocks: int) -> list[_Piece]:
-    """``blocks`` consecutive pieces of the frame's audio, cut at sample boundaries."""
+def _split(source: AudioSource, blocks: int) -> list[_Piece]:
+    """``blocks`` consecutive pieces of the source's audio, cut at sample boundaries (views,
+    not copies: a piece is copied once, when it leaves)."""
     if blocks == 1:
-        return [_Piece(frame, frame.audio, 1)]
-    width = 2 * frame.num_channels
-    samples = len(frame.audio) // width
+        return [_Piece(source, source.audio, 1)]
+    width = 2 * source.num_channels
+    samples = len(source.audio) // width
+    view = memoryview(source.audio)
     cuts = [round(i * samples / blocks) * width for i in range(blocks + 1)]
-    return [_Piece(frame, frame.audio[cuts[i] : cuts[i + 1]], blocks) for i in range(blocks)]
+    return [_Piece(source, view[cuts[i] : cuts[i + 1]], blocks) for i in range(blocks)]
+
+
+def _groups(released: list[tuple[_Piece, bool]]) -> list[list[tuple[_Piece, bool]]]:
+    """Released pieces in the outputs they leave as. A line of 20 ms frames stays one: each
+    frame leaves as itself. Batched frames leave as one output per call, whatever mix of held
+    and new pieces it releases: every output costs the same at every hop, so the gate must
+    not split a batch back up."""
+    if not released:
+        return []
+    groups: list[list[tuple[_Piece, bool]]] = []
+    current = [released[0]]
+    batched = released[0][0].of > 1
+    for item in released[1:]:
+        if item[0].source is current[0][0].source:
+            current.append(item)
+            continue
+        groups.append(current)
+        current = [item]
+        batched = batched or item[0].of > 1
+    groups.append(current)
+    return [released] if batched and len(groups) > 1 else groups
+
+
+@functools.lru_cache(maxsize=64)
+def _comfort_pcm(level_dbfs: float) -> bytes:
+    """The shared noise as 16-bit PCM at ``level_dbfs``, built once per level for all calls."""
+    scaled = _COMFORT_NOISE * np.float32(math.sqrt(db_to_power(level_dbfs)))
+    return scaled.astype("<i2").tobytes()
 
 
 def _samples(audio: bytes, channels: int) -> np.ndarray:
@@ -84,17 +139,26 @@ class EchoReferenceTap(FrameProcessor):
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
         if isinstance(frame, OutputAudioRawFrame) and direction == FrameDirection.DOWNSTREAM:
-            audio = frame.audio
-            if frame.sample_rate != ANALYSIS_RATE:
-                audio = await self._resampler.resample(audio, frame.sample_rate, ANALYSIS_RATE)
-            self._reference.play(_samples(audio, frame.num_channels))
+            await self.played(frame.audio, frame.sample_rate, frame.num_channels)
         elif isinstance(frame, InterruptionFrame):
             self._reference.interrupt()
         await self.push_frame(frame, direction)
 
+    async def played(self, audio: bytes, sample_rate: int, num_channels: int) -> None:
+        """Bot audio just written to the line (the frame's content, or handed in directly)."""
+        if sample_rate != ANALYSIS_RATE:
+            audio = await self._resampler.resample(audio, sample_rate, ANALYSIS_RATE)
+        self._reference.play(_samples(audio, num_channels))
+
 
 class EchoGate(FrameProcessor):
-    """Passes the caller's audio, replacing the bot's echo with comfort silence."""
+    """Passes the caller's audio, replacing the bot's echo with comfort silence.
+
+    Caller audio comes in as input frames (pushed on as frames), or, on the audio fast lane,
+    by :meth:`take_caller_audio` (handed on to the sink :meth:`send_audio_to` set); the judging is
+    the same. Control frames always come as frames: the gate starts its input clock at the
+    StartFrame and releases what it holds at the end of the call.
+    """
 
     def __init__(self, config: EchoGateConfig, reference: EchoReference, **kwargs) -> None:
         super().__init__(enable_direct_mode=True, **kwargs)
@@ -104,8 +168,8 @@ class EchoGate(FrameProcessor):
         self._near_end: int | None = None
         self._last_arrival: int | None = None
         self._resampler = create_file_resampler()
-        self._comfort = _COMFORT_NOISE
         self._comfort_pos = 0
+        self._sink: AudioSink | None = None
         self._warned_frame_size = False
 
     @property
@@ -116,10 +180,31 @@ class EchoGate(FrameProcessor):
     def state(self) -> str:
         return self._core.state
 
+    def send_audio_to(self, sink: AudioSink | None) -> None:
+        """Hand judged caller audio to ``sink`` instead of pushing it on as frames (``None``:
+        frames again)."""
+        self._sink = sink
+
+    async def take_caller_audio(self, audio: bytes, sample_rate: int, num_channels: int) -> None:
+        """Caller audio straight from the line (the fast lane): judged as a frame of it would
+        be, and handed to the sink."""
+        sink = self._sink
+        assert sink is not None, "caller audio as bytes needs send_audio_to first"
+        source = _Audio(audio, sample_rate, num_channels)
+        released = await self._judge(source)
+        if released is None:
+            await sink(audio, sample_rate, num_channels)
+        else:
+            await self._emit(released)
+
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
         if isinstance(frame, InputAudioRawFrame) and direction == FrameDirection.DOWNSTREAM:
-            await self._gate(frame)
+            released = await self._judge(frame)
+            if released is None:
+                await self.push_frame(frame)
+            else:
+                await self._emit(released)
         elif isinstance(frame, StartFrame):
             # The line starts sending as the call starts: input is counted from here.
             self._near_end = self._reference.now_index()
@@ -131,14 +216,15 @@ class EchoGate(FrameProcessor):
         else:
             await self.push_frame(frame, direction)
 
-    async def _gate(self, frame: InputAudioRawFrame) -> None:
+    async def _judge(self, source: AudioSource) -> list[tuple[_Piece, bool]] | None:
+        """What the core releases for this input, in order; ``None``: the input passes as it
+        is (the gate is off, or idle while the bot is silent)."""
         if self.config.mode == "off":
-            await self.push_frame(frame)
-            return
-        audio = frame.audio
-        if frame.sample_rate != ANALYSIS_RATE:
-            audio = await self._resampler.resample(audio, frame.sample_rate, ANALYSIS_RATE)
-        near = _samples(audio, frame.num_channels)
+            return None
+        audio = source.audio
+        if source.sample_rate != ANALYSIS_RATE:
+            audio = await self._resampler.resample(audio, source.sample_rate, ANALYSIS_RATE)
+        near = _samples(audio, source.num_channels)
         blocks = max(1, round(near.size / FRAME))
         if near.size != blocks * FRAME:
             # Lines deliver 20 ms frames (or batches of them); anything else is judged in
@@ -154,19 +240,18 @@ class EchoGate(FrameProcessor):
         start = end - near.size
         heard_until = self._reference.last_audio_end + self._core.tail_samples()
         if start + FRAME >= heard_until and self._core.idle_run(near, far):
-            await self.push_frame(frame)  # the bot has been silent: nothing to judge
-            return
-        pieces = _split(frame, blocks)
+            return None  # the bot has been silent: nothing to judge
+        core = self._core
         released: list[tuple[_Piece, bool]] = []
-        for i, piece in enumerate(pieces):
+        for i, piece in enumerate(_split(source, blocks)):
             lo, hi = i * FRAME, (i + 1) * FRAME
-            before = self._core.state
-            released += self._core.process(
+            before = core.state
+            released += core.process(
                 piece, near[lo:hi], far[lo:hi], bot_audible=start + hi < heard_until
             )
-            if self._core.state != before:
-                self._log_change(before, self._core.state)
-        await self._emit(released)
+            if core.state != before:
+                self._log_change(before, core.state)
+        return released
 
     def _input_clock(self, n: int) -> int:
         """Input time of this frame's end, on the reference's timeline.
@@ -193,38 +278,48 @@ class EchoGate(FrameProcessor):
         return end
 
     async def _emit(self, released: list[tuple[_Piece, bool]]) -> None:
-        """Push what the core released, in order, echo replaced by comfort silence of the same
-        length. A line of 20 ms frames stays one: each frame leaves as itself. Batched frames
-        leave as one frame per call, whatever mix of held and new pieces it releases: every
-        frame costs the same at every hop, so the gate must not split a batch back up."""
-        groups = [list(g) for _, g in groupby(released, key=lambda item: id(item[0].frame))]
-        if len(groups) > 1 and any(group[0][0].of > 1 for group in groups):
-            groups = [released]
-        for group in groups:
-            frame = group[0][0].frame
-            audio = b"".join(
-                p.audio if passed else self._comfort_audio(len(p.audio) // 2) for p, passed in group
-            )
-            if len(group) == group[0][0].of and all(p.frame is frame for p, _ in group):
-                if not all(passed for _, passed in group):
-                    frame.audio = audio  # same length: same id, pts and source
-                await self.push_frame(frame)
-                continue
-            out = InputAudioRawFrame(
-                audio=audio, sample_rate=frame.sample_rate, num_channels=frame.num_channels
-            )
-            out.transport_source = frame.transport_source
-            await self.push_frame(out)
+        """Send on what the core released, in order (:func:`_groups`), echo replaced by
+        comfort silence of the same length: to the sink on the fast lane, else as frames."""
+        for group in _groups(released):
+            source = group[0][0].source
+            whole = len(group) == group[0][0].of and all(p.source is source for p, _ in group)
+            if whole and all(passed for _, passed in group):
+                audio = source.audio
+            else:
+                audio = b"".join(
+                    [
+                        p.audio if passed else self._comfort_audio(len(p.audio) // 2)
+                        for p, passed in group
+                    ]
+                )
+            if self._sink is not None:
+                await self._sink(audio, source.sample_rate, source.num_channels)
+            elif whole:
+                assert isinstance(source, InputAudioRawFrame)
+                source.audio = audio  # same length: same id, pts and source
+                await self.push_frame(source)
+            else:
+                assert isinstance(source, InputAudioRawFrame)
+                out = InputAudioRawFrame(
+                    audio=audio, sample_rate=source.sample_rate, num_channels=source.num_channels
+                )
+                out.transport_source = source.transport_source
+                await self.push_frame(out)
 
     def _comfort_audio(self, count: int) -> bytes:
+        """``count`` samples of comfort noise at the noise floor (at most -60 dBFS), read from
+        noise scaled once per level step rather than once per piece."""
         if self._core.detector is None:
             return bytes(count * 2)
-        noise_power = min(self._core.detector.noise_floor, db_to_power(_COMFORT_MAX_DBFS))
-        if self._comfort_pos + count > self._comfort.size:
+        power = min(self._core.detector.noise_floor, _COMFORT_MAX_POWER)
+        dbfs = 10 * math.log10(max(power, 1e-12) / _FULL_SCALE)
+        level = _COMFORT_STEP_DB * round(dbfs / _COMFORT_STEP_DB)
+        pcm = _comfort_pcm(level)
+        if self._comfort_pos + count > _COMFORT_NOISE.size:
             self._comfort_pos = 0
-        chunk = self._comfort[self._comfort_pos : self._comfort_pos + count]
+        pos = self._comfort_pos
         self._comfort_pos += count
-        return (chunk * np.sqrt(noise_power)).astype("<i2").tobytes()
+        return pcm[2 * pos : 2 * (pos + count)]
 
     def _log_change(self, before: str, after: str) -> None:
         verdict = self._core.last_verdict

@@ -210,3 +210,42 @@ async def test_interruption_erases_the_audio_the_caller_will_not_hear():
     assert [f.audio for f in out] == originals
     assert gate.counters.echo_frames == 0
     assert any(isinstance(f, InterruptionFrame) for f in down)
+
+
+async def run_bytes(near: np.ndarray, batch: int) -> tuple[bytes, EchoGate]:
+    """The audio fast lane's way in: the line hands the gate bytes, the gate hands its sink
+    bytes; no frame anywhere."""
+    clock = LineClock()
+    reference = EchoReference(clock=lambda: clock.now)
+    gate = EchoGate(EchoGateConfig(mode="reference"), reference)
+    tap = EchoReferenceTap(reference)
+    for chunk in bot_audio()[:-1]:  # written to the line before the caller's input arrives
+        await tap.played(chunk.audio, chunk.sample_rate, chunk.num_channels)
+    out: list[bytes] = []
+
+    async def model_input(audio: bytes, sample_rate: int, num_channels: int) -> None:
+        assert (sample_rate, num_channels) == (RATE, 1)
+        out.append(audio)
+
+    gate.send_audio_to(model_input)
+    for frame in batched(input_frames(near), batch):
+        clock.now += len(frame.audio) / 2 / RATE
+        await gate.take_caller_audio(frame.audio, RATE, 1)
+    return b"".join(out), gate
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+@pytest.mark.parametrize("barge_in", [False, True])
+async def test_the_fast_lane_gate_silences_echo_exactly_as_the_frame_gate(batch, barge_in):
+    near = echo_of_bot(4.0)
+    if barge_in:
+        onset = int(1.5 * RATE)
+        near[onset : onset + CALLER.size] += CALLER
+    frames_out, _, frame_gate = await run_input("reference", near, batch=batch)
+    audio, gate = await run_bytes(near, batch)
+    # The same judging: the model hears the same samples, echo replaced by the same comfort
+    # noise, and a barge-in passes at the same place.
+    assert audio == b"".join(f.audio for f in frames_out)
+    assert gate.counters == frame_gate.counters
+    assert gate.counters.echo_frames > 50
+    assert gate.counters.openings == int(barge_in)

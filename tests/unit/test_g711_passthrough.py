@@ -5,7 +5,7 @@ are counted in μ-law time."""
 import audioop
 import base64
 
-from pipecat.frames.frames import Frame, InputAudioRawFrame, TTSStartedFrame
+from pipecat.frames.frames import Frame, TTSStartedFrame
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.openai.realtime import events
 
@@ -25,8 +25,7 @@ async def test_g711_round_trip_matches_the_line_codec():
 
     service.push_frame = record
     pcm = audioop.ulaw2lin(bytes(range(256)), 2)
-    frame = InputAudioRawFrame(audio=pcm, sample_rate=8000, num_channels=1)
-    assert await SessionAudio("pcmu").to_session(frame) == audioop.lin2ulaw(pcm, 2)
+    assert await SessionAudio("pcmu").to_session(pcm, 8000) == audioop.lin2ulaw(pcm, 2)
     delta = events.ResponseAudioDelta(
         event_id="e",
         type="response.output_audio.delta",

@@ -25,6 +25,7 @@ def reclaimer(monkeypatch) -> tuple[MemoryReclaimer, Clock, list[int]]:
 def test_busy_server_reclaims_at_most_once_per_interval(reclaimer):
     """Each reclaim pauses every live call's audio for a moment: under load it is rationed."""
     reclaimer, clock, runs = reclaimer
+    clock.now += 30  # the first interval runs from start-up
     for _ in range(10):  # ten calls end within a few seconds while others go on
         reclaimer.reclaim_if_due(live_calls=20)
         clock.now += 0.5
@@ -34,9 +35,22 @@ def test_busy_server_reclaims_at_most_once_per_interval(reclaimer):
     assert runs == [20, 19]
 
 
+def test_the_first_burst_of_calls_is_not_paused_by_a_reclaim(reclaimer):
+    """Just started, the server has little to give back: while calls are live it waits a full
+    interval from start-up."""
+    reclaimer, clock, runs = reclaimer
+    clock.now += 5
+    reclaimer.reclaim_if_due(live_calls=99)
+    assert runs == []
+    clock.now += 25
+    reclaimer.reclaim_if_due(live_calls=99)
+    assert runs == [99]
+
+
 def test_the_last_call_ending_always_reclaims(reclaimer):
     """Nobody is on the line to hear a pause, so an idle server gives its memory back now."""
     reclaimer, clock, runs = reclaimer
+    clock.now += 30
     reclaimer.reclaim_if_due(live_calls=5)
     clock.now += 1
     reclaimer.reclaim_if_due(live_calls=0)
