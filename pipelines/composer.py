@@ -32,6 +32,7 @@ from pipecat.transports.base_transport import BaseTransport
 from pipelines.audio_lane import (
     BotAudioStop,
     CallerAudioInlet,
+    CallerAudioStage,
     FastLaneService,
     join_bot_audio,
     join_caller_audio,
@@ -69,6 +70,14 @@ def needs_audio(processor: FrameProcessor) -> bool:
     """Whether ``processor`` wants to see the audio stream; a processor that does not say
     does (a user's processor may count, record or filter audio)."""
     return bool(getattr(processor, "needs_audio", True))
+
+
+def caller_audio_stages(slots: PipelineSlots) -> list[FrameProcessor]:
+    """What caller audio passes as bytes on the fast lane: the input filters that take bytes
+    (the budget's caller mute), then the echo gate. An input filter that does not take bytes
+    does not need audio (else the call is on the full lane), so it is left out of the audio."""
+    filters = [f for f in slots.input_filters if isinstance(f, CallerAudioStage)]
+    return [*filters, *slots.echo_gate]
 
 
 def choose_audio_lane(
@@ -112,7 +121,7 @@ def compose_pipeline(
         # Where a stage cannot take bytes, audio stays frames up to the lane's ends.
         inlet = (
             []
-            if join_caller_audio(transport.input(), slots.echo_gate, llm)
+            if join_caller_audio(transport.input(), caller_audio_stages(slots), llm)
             else [CallerAudioInlet(llm)]
         )
         stop = [] if join_bot_audio(llm, output, slots.after_output) else [BotAudioStop()]
