@@ -202,9 +202,13 @@ class EchoDetector:
             and voice > max(self._floor, _NOISY_MARGIN * self._excess * self._noise)
         ):
             # Over what the filter misses, under the timing guard: a quiet caller, or the
-            # echo off by a few ms (the guard's case). A slipped echo leaves a residual
-            # that is the bot's audio near the delay; a caller's is not. (3 dB more over
-            # the noise than elsewhere: babble swings that far above its floor.)
+            # echo off by a few ms (the guard's case); checked below like any other. (3 dB
+            # more over the noise than elsewhere: babble swings that far above its floor.)
+            speech = True
+        if speech and adapt and missed is not None:
+            # A residual that is the bot's audio near the delay is echo the filter missed (a
+            # slip, a speakerphone's loud frame the 6 ms filter can't follow); a caller's
+            # residual, even over the echo, is not.
             speech = not self._track.residual_is_echo(_GUARD_FRAMES * FRAME)
         if speech and adapt and self.delay is not None and self._moved_echo():
             speech = False  # the echo moved (a timing slip, a delay step)
@@ -253,7 +257,13 @@ class EchoDetector:
             # the tail. While the words go on, tail and leak can't be told apart; the leak
             # is learned from what is left after the tail.
             self._room.learn(residual_power - self._noise - leaked, tail)
-        self._room.push(echo_power if trusted else 0.0)  # before that, the bound covers it
+        rings = echo_power
+        if trusted and not judged_by_filter and x is not None:
+            # The filter became trusted on this frame: echo_power is still the untrusted
+            # bound (0 dB of the loudest far frame), as history a tail 20 dB over the real
+            # one; what rings is the echo the filter now predicts for this frame.
+            rings = _power(x @ self._w32)
+        self._room.push(rings if trusted else 0.0)  # before that, the bound covers it
         erl = self._erl if self._erl_measured else None
         return FrameVerdict(speech, residual_power, echo_power, self.delay, erl)
 
