@@ -13,12 +13,14 @@ from bench.echo_metrics import far_active_frames, score
 from bot.config.echo import ECHO_PRESETS
 from sim.echo.families import FAMILIES, FAMILY_COUNT
 from sim.echo.late_echo import make_late_echo_scenario
-from sim.echo.scenarios import LATE_ECHO_COUNT, Scenario
+from sim.echo.scenarios import LATE_ECHO_COUNT, Scenario, make_scenario
 
 CATCH_BOUND_S = 0.3
 
 
 def _scenario(family: str, index: int, seed: int) -> Scenario:
+    if family == "main":
+        return make_scenario(index, 48, seed)
     if family == "late_echo":
         return make_late_echo_scenario(index, LATE_ECHO_COUNT, seed)
     return FAMILIES[family](index, FAMILY_COUNT, seed)
@@ -48,6 +50,14 @@ def _caught_within(scenario: Scenario) -> list[float]:
             "1.06 s: the room tail took the filter's first trusted frame for the 0 dB bound",
         ),
         ("noisy", 10, 11, "1.49 s: the same tail, 20 dB too loud, over a caller at -23 dBFS"),
+        ("main", 41, 11, "0.58 s: a search on the caller's onset moved the delay and back"),
+        (
+            "quiet_barge",
+            3,
+            11,
+            "the second backchannel missed: the delay moved on the first and back, and the"
+            " filter started over",
+        ),
     ],
 )
 def test_a_caller_over_echo_is_caught_within_300_ms(family, index, seed, before):
