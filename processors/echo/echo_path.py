@@ -2,10 +2,9 @@
 *leak*), and the filter the detector left behind when the delay last moved.
 
 The filter spans ``TAPS`` samples (6 ms: the telephone band-pass and short room
-reflections), solved by block least squares with ~0.7 s memory, regularised at 1 % of the
-mean tap energy (less, and on a speakerphone's 0 dB, reverberant echo the solution blew up
-to predict echo 10 dB louder than the input). Its prediction is trusted after
-``MIN_ADAPT_FRAMES`` frames of learning.
+reflections), solved by block least squares with ~0.7 s memory, regularised at 10 % of the
+mean tap energy over its first 8 frames and 1 % after (see ``_REGULARISATION``). Its
+prediction is trusted after ``MIN_ADAPT_FRAMES`` frames of learning.
 
 **Kept when the delay moves.** A delay search now and then lands on a caller's onset and
 moves the delay away for a search or two (100-200 ms), then back. Starting the filter over
@@ -28,6 +27,14 @@ TAPS = 48  # 6 ms of echo path around the delay: telephone band-pass and a short
 PRE_TAPS = 8  # the filter starts this many samples before the correlation peak
 MIN_ADAPT_FRAMES = 4  # filter frames accumulated before its prediction is trusted
 _FORGET = 0.97  # per-frame memory of the echo-path statistics (~0.7 s)
+# Ridge weight, as a share of the mean tap energy: 1 % (less, and a speakerphone's 0 dB,
+# reverberant echo blew the solution up to predict echo 10 dB louder than the input); 10 %
+# over the first 8 frames, when a few frames of speech-like far audio leave the statistics
+# ill-conditioned and a caller talking over them (double talk) was fitted as echo along the
+# weakly excited directions: predicted echo 10-20 dB over the real one hid the caller.
+_REGULARISATION = 1e-2
+_FIRST_REGULARISATION = 0.1
+_FIRST_FRAMES = 8
 _SAME_LAG = 2  # samples: a delay back within this of the kept filter's is its delay
 
 
@@ -95,7 +102,8 @@ class EchoPath:
         self.adapted += 1
         if self.adapted % 2 == 0:
             regularised = self.r.copy()
-            regularised.flat[:: TAPS + 1] += 1e-2 * np.trace(self.r) / TAPS + 1e-6
+            weight = _FIRST_REGULARISATION if self.adapted <= _FIRST_FRAMES else _REGULARISATION
+            regularised.flat[:: TAPS + 1] += weight * np.trace(self.r) / TAPS + 1e-6
             self.w = np.linalg.solve(regularised, self.p)
             self.w32 = self.w.astype(np.float32)
 

@@ -50,6 +50,8 @@ def _caught_within(scenario: Scenario) -> list[float]:
             "1.06 s: the room tail took the filter's first trusted frame for the 0 dB bound",
         ),
         ("noisy", 10, 11, "1.49 s: the same tail, 20 dB too loud, over a caller at -23 dBFS"),
+        ("speakerphone", 4, 7, "1.59 s: a fresh filter fitted the caller as echo (double talk)"),
+        ("noisy", 7, 11, "0.93 s: the same, on a noisy line"),
         ("main", 41, 11, "0.58 s: a search on the caller's onset moved the delay and back"),
         (
             "quiet_barge",
