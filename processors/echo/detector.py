@@ -13,8 +13,6 @@ has measured the ERL. Pure numpy on float samples (int16 scale) at 8 kHz; one pe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from bot.config.echo import EchoThresholds
@@ -23,13 +21,11 @@ from processors.echo.echo_path import MIN_ADAPT_FRAMES, PRE_TAPS, TAPS, EchoPath
 from processors.echo.noise_floor import NoiseFloor
 from processors.echo.room_tail import RoomTail
 from processors.echo.sliding_window import SlidingWindow
+from processors.echo.verdict import FRAME, RATE, FrameVerdict, db_to_power
 
-RATE = 8000
-FRAME = 160  # 20 ms
 _XCORR_EVERY = 5  # frames between delay searches (100 ms)
 _XCORR_EVERY_SETTLED = 25  # ... once the delay is settled (500 ms)
 _SETTLED_CONFIRMATIONS = 3  # searches in a row that found the same delay
-_FULL_SCALE_POWER = 32768.0**2
 _GUARD_FRAMES = 2  # +-40 ms of playback-timing slip covered by the guard
 _GUARD_GAIN = 10 ** (-12 / 10)
 _BOUND_DECAY = 10 ** (-0.5 / 10)
@@ -44,10 +40,6 @@ _CALLER_UNDER_BOUND = 10 ** (-20 / 10)
 _UNLIKE_FRAMES = 3
 
 
-def db_to_power(dbfs: float) -> float:
-    return _FULL_SCALE_POWER * 10 ** (dbfs / 10)
-
-
 def _power(samples: np.ndarray) -> float:
     """Mean square. A dot product: np.mean's machinery cost more than the sum on 160 samples,
     and the detector takes several per 20 ms frame of every call."""
@@ -57,39 +49,6 @@ def _power(samples: np.ndarray) -> float:
 def _frame_powers(samples: np.ndarray) -> np.ndarray:
     frames = samples.reshape(-1, FRAME)
     return np.einsum("ij,ij->i", frames, frames) / FRAME
-
-
-def power_db(power: float) -> float:
-    return 10 * np.log10(max(power, 1e-9) / _FULL_SCALE_POWER)
-
-
-@dataclass
-class FrameVerdict:
-    """What one frame looked like; ``speech`` is the only field the gate acts on. Powers are
-    kept as they are and turned into dB only when read (a log line at a state change), not
-    on every frame."""
-
-    speech: bool
-    residual_power: float
-    echo_power: float
-    delay: int | None
-    erl: float | None
-
-    @property
-    def residual_db(self) -> float:
-        return power_db(self.residual_power)
-
-    @property
-    def echo_db(self) -> float:
-        return power_db(self.echo_power)
-
-    @property
-    def delay_ms(self) -> float | None:
-        return None if self.delay is None else self.delay * 1000 / RATE
-
-    @property
-    def erl_db(self) -> float | None:
-        return None if self.erl is None else -10 * float(np.log10(self.erl))
 
 
 class EchoDetector:
@@ -180,7 +139,14 @@ class EchoDetector:
             residual = near - echo
             residual_power = _power(residual)
             echo_power = _power(echo)
-            missed = self._noise + self._path.leak * echo_power + tail
+            judged_echo = echo_power
+            if residual_power > _power(near) and echo_power > 0.0:
+                # The filter adds power: a few frames fitted over a caller (double talk)
+                # predict echo louder than what is there. What is there is at most the part
+                # of the input along the prediction (its least-squares gain, up to 1).
+                gain = min(max(float(near @ echo) / (echo_power * FRAME), 0.0), 1.0)
+                judged_echo = gain * gain * echo_power
+            missed = self._noise + self._path.leak * judged_echo + tail
             expected = max(missed, self._noise + self._timing_guard())
         else:
             missed = None
