@@ -108,8 +108,8 @@ class EchoDetector:
         self._track.confirmed = 0
 
     def _delay_moved(self, old: int | None) -> None:
-        """The delay moved (a search, a moved echo): the echo path starts over, or takes back
-        the filter it kept at the new lag (``echo_path.py``)."""
+        """A delay search moved the delay: the echo path starts over, or takes back the filter
+        it kept at the new lag (``echo_path.py``)."""
         if self.delay is not None:  # it just moved there
             self._track.set(self._path.delay_moved(old, self.delay))
         self._track.confirmed = 0
@@ -300,10 +300,12 @@ class EchoDetector:
         """Is this speech-like frame the bot's echo at a lag the model does not have (a
         timing slip, a delay step)? See :meth:`EchoDelay.moved`."""
         trusted = self._path.trusted
-        old = self.delay
         moved = self._track.moved(self._path.w if trusted else None)
         if moved == "moved":
-            self._delay_moved(old)
+            # Playback timing really changed (a slip, a step): no earlier filter fits it, and
+            # after two one-sample slips the first one's would be taken back at the old lag.
+            self._path.reset(forget_kept=True)
+            self._track.confirmed = 0
         elif moved == "slipped":
             self._frames = -1  # the model misses its own echo: search on the next frame
         return moved is not None

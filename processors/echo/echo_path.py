@@ -14,7 +14,8 @@ caller or predicts echo louder than the input. The filter in use when the delay 
 kept; if the delay comes back to its lag, its statistics and its leak come back with it (a
 background filter taken back when it is clearly the right one). It must still prove itself
 for ``MIN_ADAPT_FRAMES`` frames, as a new one must: the room tail has no history of what it
-would have predicted meanwhile.
+would have predicted meanwhile. A moved echo (a timing slip or a step, ``delay.py``) and a
+new bot turn forget it: the timing it was fitted to is gone.
 """
 
 from __future__ import annotations
