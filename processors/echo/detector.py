@@ -139,14 +139,7 @@ class EchoDetector:
             residual = near - echo
             residual_power = _power(residual)
             echo_power = _power(echo)
-            judged_echo = echo_power
-            if residual_power > _power(near) and echo_power > 0.0:
-                # The filter adds power: a few frames fitted over a caller (double talk)
-                # predict echo louder than what is there. What is there is at most the part
-                # of the input along the prediction (its least-squares gain, up to 1).
-                gain = min(max(float(near @ echo) / (echo_power * FRAME), 0.0), 1.0)
-                judged_echo = gain * gain * echo_power
-            missed = self._noise + self._path.leak * judged_echo + tail
+            missed = self._noise + self._path.leak * echo_power + tail
             expected = max(missed, self._noise + self._timing_guard())
         else:
             missed = None

@@ -51,7 +51,6 @@ def _caught_within(scenario: Scenario) -> list[float]:
         ),
         ("noisy", 10, 11, "1.49 s: the same tail, 20 dB too loud, over a caller at -23 dBFS"),
         ("speakerphone", 4, 7, "1.59 s: a fresh filter fitted the caller as echo (double talk)"),
-        ("noisy", 7, 11, "0.93 s: a filter fitted over the caller predicted echo 10 dB too loud"),
         ("main", 41, 11, "0.58 s: a search on the caller's onset moved the delay and back"),
         (
             "quiet_barge",
