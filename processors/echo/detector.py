@@ -13,26 +13,19 @@ has measured the ERL. Pure numpy on float samples (int16 scale) at 8 kHz; one pe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from bot.config.echo import EchoThresholds
 from processors.echo.delay import CONFIRM_CORR, SEARCH_WINDOW, EchoDelay
+from processors.echo.echo_path import MIN_ADAPT_FRAMES, PRE_TAPS, TAPS, EchoPath
 from processors.echo.noise_floor import NoiseFloor
 from processors.echo.room_tail import RoomTail
 from processors.echo.sliding_window import SlidingWindow
+from processors.echo.verdict import FRAME, RATE, FrameVerdict, db_to_power
 
-RATE = 8000
-FRAME = 160  # 20 ms
-_TAPS = 48  # 6 ms of echo path around the delay: telephone band-pass and a short room
-_PRE_TAPS = 8  # the filter starts this many samples before the correlation peak
 _XCORR_EVERY = 5  # frames between delay searches (100 ms)
 _XCORR_EVERY_SETTLED = 25  # ... once the delay is settled (500 ms)
 _SETTLED_CONFIRMATIONS = 3  # searches in a row that found the same delay
-_FORGET = 0.97  # per-frame memory of the echo-path statistics (~0.7 s)
-_MIN_ADAPT_FRAMES = 4  # filter frames accumulated before its prediction is trusted
-_FULL_SCALE_POWER = 32768.0**2
 _GUARD_FRAMES = 2  # +-40 ms of playback-timing slip covered by the guard
 _GUARD_GAIN = 10 ** (-12 / 10)
 _BOUND_DECAY = 10 ** (-0.5 / 10)
@@ -47,10 +40,6 @@ _CALLER_UNDER_BOUND = 10 ** (-20 / 10)
 _UNLIKE_FRAMES = 3
 
 
-def db_to_power(dbfs: float) -> float:
-    return _FULL_SCALE_POWER * 10 ** (dbfs / 10)
-
-
 def _power(samples: np.ndarray) -> float:
     """Mean square. A dot product: np.mean's machinery cost more than the sum on 160 samples,
     and the detector takes several per 20 ms frame of every call."""
@@ -62,44 +51,11 @@ def _frame_powers(samples: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", frames, frames) / FRAME
 
 
-def power_db(power: float) -> float:
-    return 10 * np.log10(max(power, 1e-9) / _FULL_SCALE_POWER)
-
-
-@dataclass
-class FrameVerdict:
-    """What one frame looked like; ``speech`` is the only field the gate acts on. Powers are
-    kept as they are and turned into dB only when read (a log line at a state change), not
-    on every frame."""
-
-    speech: bool
-    residual_power: float
-    echo_power: float
-    delay: int | None
-    erl: float | None
-
-    @property
-    def residual_db(self) -> float:
-        return power_db(self.residual_power)
-
-    @property
-    def echo_db(self) -> float:
-        return power_db(self.echo_power)
-
-    @property
-    def delay_ms(self) -> float | None:
-        return None if self.delay is None else self.delay * 1000 / RATE
-
-    @property
-    def erl_db(self) -> float | None:
-        return None if self.erl is None else -10 * float(np.log10(self.erl))
-
-
 class EchoDetector:
     def __init__(self, thresholds: EchoThresholds) -> None:
         self.t = thresholds
         self._max_lag = thresholds.max_delay_ms * RATE // 1000
-        self._far_window = SlidingWindow(SEARCH_WINDOW + self._max_lag + _TAPS + FRAME)
+        self._far_window = SlidingWindow(SEARCH_WINDOW + self._max_lag + TAPS + FRAME)
         self._near_window = SlidingWindow(SEARCH_WINDOW)
         # What the echo filter left of the input (the input itself while it is not trusted):
         # the checks that tell a moved echo from a caller look at this, so a caller quieter
@@ -110,7 +66,7 @@ class EchoDetector:
             self._near_window,
             self._far_window,
             self._residual_window,
-            (_PRE_TAPS, _TAPS),
+            (PRE_TAPS, TAPS),
         )
         # Room tail: what the bot's earlier words still ring on the input, learned per lag.
         self._room = RoomTail()
@@ -127,7 +83,7 @@ class EchoDetector:
         # next to the loudest far frame that could be echoing; peak-hold, decaying 0.5 dB/frame.
         self._erl_bound = 1.0
         self._unlike_run = 0  # frames in a row of input unlike the bot's audio, no delay known
-        self._reset_filter()
+        self._path = EchoPath()
 
     @property
     def delay(self) -> int | None:
@@ -148,15 +104,18 @@ class EchoDetector:
         """The bot starts talking again after a silence. Playback timing may have moved (the
         phone's playout restarts on its own frame clock), so the echo model must prove itself
         again; the delay and ERL are kept as the starting point."""
-        self._reset_filter()
+        self._path.reset(forget_kept=True)
+        self._track.confirmed = 0
+
+    def _delay_moved(self, old: int | None) -> None:
+        """A delay search moved the delay: the echo path starts over, or takes back the filter
+        it kept at the new lag (``echo_path.py``)."""
+        if self.delay is not None:  # it just moved there
+            self._track.set(self._path.delay_moved(old, self.delay))
+        self._track.confirmed = 0
 
     def _reset_filter(self) -> None:
-        self._r = np.zeros((_TAPS, _TAPS))
-        self._p = np.zeros(_TAPS)
-        self._w = np.zeros(_TAPS)
-        self._w32 = np.zeros(_TAPS, dtype=np.float32)
-        self._adapted = 0
-        self._leak = 1.0
+        self._path.reset()
         self._track.confirmed = 0
 
     # ------------------------------------------------------------------ per frame
@@ -169,17 +128,18 @@ class EchoDetector:
         self._push(near, far)
         self._frames += 1
         if adapt and self._frames % self._search_every() == 0:
+            old = self.delay
             if self._track.update(self._floor, self._noise):
-                self._reset_filter()
+                self._delay_moved(old)
         tail = self._room.estimate()
-        judged_by_filter = self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES
+        judged_by_filter = self.delay is not None and self._path.trusted
         if judged_by_filter:
             x = self._regressors()
-            echo = x @ self._w32
+            echo = x @ self._path.w32
             residual = near - echo
             residual_power = _power(residual)
             echo_power = _power(echo)
-            missed = self._noise + self._leak * echo_power + tail
+            missed = self._noise + self._path.leak * echo_power + tail
             expected = max(missed, self._noise + self._timing_guard())
         else:
             missed = None
@@ -202,9 +162,13 @@ class EchoDetector:
             and voice > max(self._floor, _NOISY_MARGIN * self._excess * self._noise)
         ):
             # Over what the filter misses, under the timing guard: a quiet caller, or the
-            # echo off by a few ms (the guard's case). A slipped echo leaves a residual
-            # that is the bot's audio near the delay; a caller's is not. (3 dB more over
-            # the noise than elsewhere: babble swings that far above its floor.)
+            # echo off by a few ms (the guard's case); checked below like any other. (3 dB
+            # more over the noise than elsewhere: babble swings that far above its floor.)
+            speech = True
+        if speech and adapt and missed is not None:
+            # A residual that is the bot's audio near the delay is echo the filter missed (a
+            # slip, a speakerphone's loud frame the 6 ms filter can't follow); a caller's
+            # residual, even over the echo, is not.
             speech = not self._track.residual_is_echo(_GUARD_FRAMES * FRAME)
         if speech and adapt and self.delay is not None and self._moved_echo():
             speech = False  # the echo moved (a timing slip, a delay step)
@@ -245,15 +209,18 @@ class EchoDetector:
         if adapt and not speech and not doubtful:
             self._learn(near, x, residual_power, echo_power, tail, leak=not unsure)
             self._track_erl_bound(residual_power)
-        trusted = self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES
-        leaked = self._leak * echo_power
+        trusted = self.delay is not None and self._path.trusted
+        leaked = self._path.leak * echo_power
         if adapt and not speech and trusted and tail > leaked:
             # Where the room's tail is most of what the filter leaves (the bot's words have
             # stopped or dropped): what the residual holds beyond the noise and the leak is
             # the tail. While the words go on, tail and leak can't be told apart; the leak
             # is learned from what is left after the tail.
             self._room.learn(residual_power - self._noise - leaked, tail)
-        self._room.push(echo_power if trusted else 0.0)  # before that, the bound covers it
+        # The tail learns from the echo's power even on the frame the filter becomes trusted
+        # (its own prediction there caught two more quiet callers but let the e2e call's
+        # greeting through in 1 of 15 runs): before trust, the bound covers it.
+        self._room.push(echo_power if trusted else 0.0)
         erl = self._erl if self._erl_measured else None
         return FrameVerdict(speech, residual_power, echo_power, self.delay, erl)
 
@@ -274,9 +241,7 @@ class EchoDetector:
         a few times over, then every 500 ms. The search is the costliest step of a frame; a
         delay that moves shows up as a residual that looks like speech, which searches at once
         (timing slips) or is checked against the bot's audio before it may open the gate."""
-        settled = (
-            self._track.confirmed >= _SETTLED_CONFIRMATIONS and self._adapted >= _MIN_ADAPT_FRAMES
-        )
+        settled = self._track.confirmed >= _SETTLED_CONFIRMATIONS and self._path.trusted
         return _XCORR_EVERY_SETTLED if settled else _XCORR_EVERY
 
     def _untrusted_erl(self) -> float:
@@ -324,10 +289,13 @@ class EchoDetector:
     def _moved_echo(self) -> bool:
         """Is this speech-like frame the bot's echo at a lag the model does not have (a
         timing slip, a delay step)? See :meth:`EchoDelay.moved`."""
-        trusted = self._adapted >= _MIN_ADAPT_FRAMES
-        moved = self._track.moved(self._w if trusted else None)
+        trusted = self._path.trusted
+        moved = self._track.moved(self._path.w if trusted else None)
         if moved == "moved":
-            self._reset_filter()
+            # Playback timing really changed (a slip, a step): no earlier filter fits it, and
+            # after two one-sample slips the first one's would be taken back at the old lag.
+            self._path.reset(forget_kept=True)
+            self._track.confirmed = 0
         elif moved == "slipped":
             self._frames = -1  # the model misses its own echo: search on the next frame
         return moved is not None
@@ -335,7 +303,7 @@ class EchoDetector:
     def _track_erl_bound(self, near_power: float) -> None:
         # Until the filter's prediction is trusted the bound is what judges the input: a delay
         # found mid-phrase must not freeze it at a value decayed during the last pause.
-        if self.delay is not None and self._adapted >= _MIN_ADAPT_FRAMES:
+        if self.delay is not None and self._path.trusted:
             return  # trusted: the filter judges
         far_max = float(self._far_frame_power.max())
         if far_max > self._floor:
@@ -356,13 +324,13 @@ class EchoDetector:
     # ---------------------------------------------------------------- echo path
     def _regressors(self) -> np.ndarray:
         """Rows: the far samples that can echo into each input sample, over the filter span."""
-        lag_lo = max(0, self.delay - _PRE_TAPS)
-        lag_hi = lag_lo + _TAPS - 1
+        lag_lo = max(0, self.delay - PRE_TAPS)
+        lag_hi = lag_lo + TAPS - 1
         first = self._far.size - FRAME - lag_hi
         # A float32 copy, not a strided view: every product below runs 3-4x faster on
         # contiguous rows, and twice as fast again in float32 (the statistics they add up
         # to, and the solve, stay float64).
-        return self._far_window.rows(first, FRAME, _TAPS).astype(np.float32)
+        return self._far_window.rows(first, FRAME, TAPS).astype(np.float32)
 
     def _learn(
         self,
@@ -376,26 +344,17 @@ class EchoDetector:
     ) -> None:
         if x is None:
             return
-        far_power = _power(x[:, -1 - _PRE_TAPS])
+        far_power = _power(x[:, -1 - PRE_TAPS])
         if far_power < self._floor:
             return  # nothing to learn the echo path from
-        self._r *= _FORGET
-        self._r += x.T @ x
-        self._p *= _FORGET
-        self._p += x.T @ near.astype(np.float32)
-        self._adapted += 1
-        if self._adapted % 2 == 0:
-            regularised = self._r.copy()
-            regularised.flat[:: _TAPS + 1] += 1e-2 * np.trace(self._r) / _TAPS + 1e-6
-            self._w = np.linalg.solve(regularised, self._p)
-            self._w32 = self._w.astype(np.float32)
-        if self._adapted <= _MIN_ADAPT_FRAMES:
+        self._path.learn(x, near)
+        if self._path.adapted <= MIN_ADAPT_FRAMES:
             return
         if leak and echo_power > self._noise:
             # One frame's ratio counts up to 0 dB: a caller's onset that slipped through as
             # echo (a residual far over a quiet stretch of echo) must not set it at once.
             ratio = min(max(residual_power - tail, 0.0) / echo_power, 1.0)
-            self._leak = min(max(0.9 * self._leak + 0.1 * ratio, 1e-3), 1.0)
+            self._path.learn_leak(ratio)
             erl = echo_power / far_power
             self._erl = min(max(0.9 * self._erl + 0.1 * erl, 1e-4), 1.0)
             self._erl_measured = True

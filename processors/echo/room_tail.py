@@ -21,9 +21,10 @@ TAIL_FRAMES = 20  # 400 ms: the longest room tail the families model
 _START_GAIN = 0.3  # -5 dB one frame after the words ...
 _START_DECAY = 0.5  # ... falling 3 dB per frame
 # NLMS steps: the weights fall fast where the room is drier than assumed and rise slowly, so
-# a caller's onset misjudged as echo teaches it little that the room rings.
+# a caller's onset misjudged as echo teaches it little that the room rings. A fall moves only
+# the lags still above zero (0.3 over them let a speakerphone's tail fall under its real one).
 _STEP_UP = 0.05
-_STEP_DOWN = 0.3
+_STEP_DOWN = 0.2
 # The most a room can ring: twice the starting tail (-2 dB one frame on), falling at least
 # 3 dB a frame (a 400 ms RT60). Without a ceiling per lag, lags that held little echo would
 # take the blame for a loud frame the model missed and keep it.
@@ -47,12 +48,18 @@ class RoomTail:
     def learn(self, unexplained: float, estimate: float) -> None:
         """``unexplained``: the residual's power this frame beyond noise and the filter's leak
         (what the room must account for); ``estimate``: what :meth:`estimate` gave for it."""
-        energy = float(self._history @ self._history)
+        error = max(unexplained, 0.0) - estimate
+        history = self._history
+        if error < 0:
+            # Only the weights above zero can fall: normalised over all of the history, most
+            # of the step went to lags already at zero (and clipped back), and a lag that
+            # rings far less than assumed took a second to learn it.
+            history = np.where(self.weights > 0.0, history, 0.0)
+        energy = float(history @ history)
         if energy <= 0.0:
             return
-        error = max(unexplained, 0.0) - estimate
         step = _STEP_UP if error > 0 else _STEP_DOWN
-        self.weights += (step * error / energy) * self._history
+        self.weights += (step * error / energy) * history
         np.clip(self.weights, 0.0, self._ceiling, out=self.weights)
 
     def push(self, echo_power: float) -> None:
