@@ -52,6 +52,17 @@ def with_profile(served: InProcessServer, profile: Profile) -> None:
     served.server.config.profile = profile
 
 
+async def measured_greeting(served: InProcessServer, records_dir: Path) -> tuple[CallResult, float]:
+    """One uncapped call that hangs up after the greeting: its result and the greeting's cost
+    (the caps below are set from it)."""
+    served.server.config.prices = load_price_table()
+    uncapped = await phone_call(served, [Hangup(after_bot_audio_s=0.3)])
+    await wait_until(lambda: not served.server.active_calls)
+    greeting_cost = records(records_dir)[0]["cost_usd"]
+    assert greeting_cost > 0
+    return uncapped, greeting_cost
+
+
 async def test_cost_cap_says_the_budget_line_and_ends_the_call(tmp_path):
     records_dir = tmp_path / "records"
     settings = Settings(_env_file=None, records_dir=records_dir)
@@ -59,13 +70,8 @@ async def test_cost_cap_says_the_budget_line_and_ends_the_call(tmp_path):
         RealtimeEmulator(EmulatorConfig()) as emulator,
         serve_inprocess(settings, emulator.url) as served,
     ):
-        served.server.config.prices = load_price_table()
         # Measure one reply (the greeting) on an uncapped call, then cap below two of them.
-        uncapped = await phone_call(served, [Hangup(after_bot_audio_s=0.3)])
-        await wait_until(lambda: not served.server.active_calls)
-        [first] = records(records_dir)
-        greeting_cost = first["cost_usd"]
-        assert greeting_cost > 0
+        uncapped, greeting_cost = await measured_greeting(served, records_dir)
         cap = 1.5 * greeting_cost
         profile = load_profile("default").model_copy(
             update={"max_call_cost_usd": cap, "budget_line": BUDGET_LINE}
@@ -97,10 +103,7 @@ async def test_the_caller_talking_over_the_budget_line_gets_no_reply_after_it(tm
         RealtimeEmulator(EmulatorConfig()) as emulator,
         serve_inprocess(settings, emulator.url) as served,
     ):
-        served.server.config.prices = load_price_table()
-        await phone_call(served, [Hangup(after_bot_audio_s=0.3)])
-        await wait_until(lambda: not served.server.active_calls)
-        greeting_cost = records(records_dir)[0]["cost_usd"]
+        _, greeting_cost = await measured_greeting(served, records_dir)
         # No echo gate, so the model hears the caller over the bot's audio whatever the
         # gate would make of it (the simulated line has no echo).
         profile = load_profile("default").model_copy(
