@@ -28,7 +28,7 @@ from tests.helpers.inprocess_server import serve_inprocess
 from tests.helpers.livekit_room import running_bots
 from tests.helpers.livekit_room import settings_for as room_settings
 from tests.helpers.livekit_room import wait_until as room_wait_until
-from tests.helpers.rate_limited_calls import (
+from tests.helpers.served_calls import (
     CONNECT_S,
     likeness,
     metric,

@@ -15,7 +15,7 @@ from bot.config.profiles import load_profile
 from sim.phone import Say, Silence
 from sim.realtime import EmulatorConfig, Faults, RealtimeEmulator
 from tests.helpers.inprocess_server import serve_inprocess
-from tests.helpers.rate_limited_calls import (
+from tests.helpers.served_calls import (
     CONNECT_S,
     likeness,
     metric,

@@ -4,7 +4,6 @@ budget turns away the webhook with spoken TwiML and the media stream with a reas
 a restart too — while a call already live finishes; /metrics' cost sums the records'."""
 
 import asyncio
-import json
 from pathlib import Path
 from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
@@ -23,29 +22,11 @@ from bot.telephony.daily_budget import DAILY_BUDGET_REFUSAL_LINE
 from sim.phone import CallResult, Hangup, PhoneCaller, Say, Silence
 from sim.realtime import EmulatorConfig, RealtimeEmulator
 from tests.helpers.inprocess_server import InProcessServer, serve_inprocess
+from tests.helpers.served_calls import phone_call, records, wait_until
 
 CALLER_WAV = "sim/audio/caller_order_status.wav"
 BUDGET_LINE = "I need to wrap up now, thanks for calling."
 FORM = {"CallSid": "CA1", "From": "+15551230000", "To": "+15559870000"}
-
-
-def records(records_dir: Path) -> list[dict]:
-    return [
-        json.loads(line)
-        for path in sorted(records_dir.glob("calls-*.jsonl"))
-        for line in path.read_text().splitlines()
-    ]
-
-
-async def wait_until(predicate, timeout_s: float = 15.0) -> None:
-    # Polling: the conditions are the server's state, with no event to wait on.
-    async with asyncio.timeout(timeout_s):
-        while not predicate():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-
-
-async def phone_call(served: InProcessServer, steps: list) -> CallResult:
-    return await PhoneCaller(url=served.ws_url, provider="twilio", steps=steps).run()
 
 
 def with_profile(served: InProcessServer, profile: Profile) -> None:

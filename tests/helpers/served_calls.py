@@ -1,5 +1,6 @@
-"""What the rate-limit tests share: the records a server left, the caller's audio matched
-against a clip, /metrics samples, the server's settings and one phone call."""
+"""What the in-process call tests (rate limits, spend guard) share: the records a server
+left, waiting on its state, the caller's audio matched against a clip, /metrics samples,
+the server's settings and one phone call."""
 
 import asyncio
 import json
