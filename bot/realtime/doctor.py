@@ -143,7 +143,23 @@ class Doctor:
             await self.ws.send(json.dumps(event))
         except ConnectionClosed as e:
             code = e.rcvd.code if e.rcvd else 1006
+            # The server may have said why before it closed (session_expired, ...): that, not
+            # the close, is the cause.
+            await self._raise_buffered_error()
             raise CheckFailed(f"connection closed (code {code}) while sending {during}") from None
+
+    async def _raise_buffered_error(self) -> None:
+        """Raise the cause of an `error` event received before the socket closed, if any."""
+        assert self.ws is not None
+        while True:
+            try:
+                event = json.loads(await self.ws.recv())
+            except ConnectionClosed:
+                return
+            if event.get("type") == "error":
+                err = event.get("error") or {}
+                verdict = classify_error(err.get("code"), err.get("type"), err.get("message", ""))
+                raise CheckFailed(verdict.cause)
 
     async def _next(self, wanted: str | tuple[str, ...], during: str) -> dict[str, Any]:
         assert self.ws is not None

@@ -17,17 +17,21 @@ class SocketDroppingOnSend:
 
     def __init__(self, drop_on: str) -> None:
         self.drop_on = drop_on
+        self.dropped = False
         self.inbox: asyncio.Queue[str] = asyncio.Queue()
         self.inbox.put_nowait(json.dumps({"type": "session.created", "session": {"id": "s1"}}))
 
     async def send(self, message: str) -> None:
         event = json.loads(message)
         if event["type"] == self.drop_on:
+            self.dropped = True
             raise ConnectionClosedError(Close(1011, "gone"), None)
         if event["type"] == "session.update":
             await self.inbox.put(json.dumps({"type": "session.updated", "session": {}}))
 
     async def recv(self) -> str:
+        if self.dropped and self.inbox.empty():
+            raise ConnectionClosedError(Close(1011, "gone"), None)
         return await self.inbox.get()
 
     async def close(self) -> None:
